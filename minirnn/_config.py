@@ -1,0 +1,83 @@
+"""Global settings: default float dtype, the global random generator, and grad mode.
+
+Every module takes ``dtype=`` and ``rng=`` too; these globals are only the defaults.
+"""
+import contextlib
+
+import numpy as np
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+_default_dtype = np.dtype(np.float64)
+_generator = np.random.default_rng()
+_grad_enabled = True
+
+
+# ---- dtype -------------------------------------------------------------------------------
+
+def set_default_dtype(dtype):
+    """Set the float dtype new modules use when ``dtype=None`` (float32 or float64)."""
+    global _default_dtype
+    _default_dtype = resolve_dtype(dtype)
+
+
+def get_default_dtype():
+    """The float dtype new modules use when ``dtype=None``."""
+    return _default_dtype
+
+
+def resolve_dtype(dtype=None):
+    """``dtype`` as a numpy float dtype (None -> the default); anything else raises TypeError."""
+    if dtype is None:
+        return _default_dtype
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"expected dtype float32 or float64, got {dtype!r}") from None
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(f"expected dtype float32 or float64, got {dt}")
+    return dt
+
+
+# ---- random numbers ----------------------------------------------------------------------
+
+def manual_seed(seed):
+    """Seed the global generator: modules and datasets built with ``rng=None`` draw from it."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def resolve_rng(rng=None):
+    """A ``numpy.random.Generator`` from ``rng``: None -> the global one, an int -> a new one."""
+    if rng is None:
+        return _generator
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"expected rng to be None, an int seed or a numpy.random.Generator, "
+                    f"got {type(rng).__name__}")
+
+
+# ---- grad mode ---------------------------------------------------------------------------
+
+def is_grad_enabled():
+    """False inside ``with no_grad():`` -- forward passes then keep no backward caches."""
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (or decorator): forward passes inside keep no caches for backward."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev
+        return False
+
