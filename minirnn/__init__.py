@@ -1,6 +1,16 @@
-"""minirnn: recurrent networks in pure NumPy with hand-written backpropagation through time."""
+"""minirnn: recurrent networks in pure NumPy with hand-written backpropagation through time.
+
+    minirnn.nn          modules: RNN, LSTM, GRU, cells, Linear, Embedding, Dropout, loss
+    minirnn.functional  the math: each cell's forward and BPTT backward, equations included
+    minirnn.optim       SGD, Adam, Adagrad, RMSprop, clip_grad_norm_
+    minirnn.data        DigitSum, hello -> ohlol, character corpora, DataLoader
+"""
 from ._config import (get_default_dtype, is_grad_enabled, manual_seed, no_grad,
                       set_default_dtype)
-from . import nn
+from . import functional, nn
+from .gradcheck import gradcheck
 
 __version__ = "0.1.0"
+
+__all__ = ["nn", "functional", "gradcheck", "no_grad", "is_grad_enabled", "manual_seed",
+           "set_default_dtype", "get_default_dtype"]

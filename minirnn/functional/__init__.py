@@ -1,0 +1,11 @@
+"""The math, as pure NumPy functions with no state: one file per cell.
+
+    rnn.py   rnn_forward / rnn_backward     Elman SRN
+    lstm.py  lstm_forward / lstm_backward   LSTM (projection, gate/cell activations)
+    gru.py   gru_forward / gru_backward     GRU in torch's form
+    loss.py  softmax cross-entropy
+    activations.py  activations and their derivatives
+"""
+from .gru import gru_backward, gru_forward
+from .lstm import lstm_backward, lstm_forward
+from .rnn import rnn_backward, rnn_forward

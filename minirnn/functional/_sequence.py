@@ -1,0 +1,59 @@
+"""Helpers shared by the three recurrent cells: time order, state buffers, masks.
+
+One state buffer ``S`` of shape (T+1, N, H) holds h_0 and the T states a direction computes.
+Running forward, step t reads S[t] and writes S[t+1]; running in reverse, step t reads S[t+1]
+and writes S[t]. Either way the states *entering* the steps, in input time order, form one
+(T, N, H) view, and the states *leaving* them another; the parameter gradient
+dW_hh = sum_t da_t^T h_in[t] then becomes a single matrix product over that view.
+"""
+import numpy as np
+
+
+def time_steps(T, reverse):
+    """Step indices in processing order."""
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def state_buffer(h0, T, reverse):
+    """(T+1, N, H) buffer with h0 in place, and its (h_in, h_out) views, each (T, N, H)."""
+    S = np.empty((T + 1,) + h0.shape, dtype=h0.dtype)
+    if reverse:
+        S[T] = h0
+        return S, S[1:], S[:T]
+    S[0] = h0
+    return S, S[:T], S[1:]
+
+
+def split_states(S, reverse):
+    """(h_in, h_out) views of a state buffer made by ``state_buffer``."""
+    return (S[1:], S[:-1]) if reverse else (S[:-1], S[1:])
+
+
+def final_state(S, reverse):
+    """The state after the last processed step (h_n)."""
+    return S[0] if reverse else S[-1]
+
+
+def project_inputs(x, W_ih, bias=None):
+    """x_t W_ihᵀ + bias for every t at once: (T, N, D) -> (T, N, G*H).
+
+    One (T*N, D) @ (D, G*H) product instead of T small ones: row (t, n) of the result is
+    exactly x[t, n] @ W_ihᵀ, so nothing changes but the speed.
+    """
+    T, N, D = x.shape
+    A = x.reshape(T * N, D) @ W_ih.T
+    if bias is not None:
+        A += bias
+    return A.reshape(T, N, -1)
+
+
+def weight_grad(dA, inputs):
+    """sum_t dA[t]ᵀ inputs[t] as one product: (T, N, G) and (T, N, K) -> (G, K)."""
+    G, K = dA.shape[-1], inputs.shape[-1]
+    return dA.reshape(-1, G).T @ inputs.reshape(-1, K)
+
+
+def mask_from_lengths(lengths, T, dtype):
+    """(T, N, 1) array: 1 where step t < lengths[n] (inside the sequence), else 0."""
+    steps = np.arange(T).reshape(T, 1, 1)
+    return (steps < np.asarray(lengths).reshape(1, -1, 1)).astype(dtype)

@@ -1,0 +1,159 @@
+"""LSTM: forward over a sequence and its BPTT backward.
+
+Shapes: T time steps, N batch, D input features, H hidden (cell) units, P the size of h
+(P = H, or proj_size when the LSTM has a projection). Gate blocks in torch order i | f | g | o:
+W_ih (4H, D), W_hh (4H, P), b_ih (4H,), b_hh (4H,), W_hr (P, H) only with a projection.
+σ is the gate activation (sigmoid, or hard_sigmoid / step), φ the cell activation (tanh, or
+identity / relu); the defaults give the standard LSTM.
+
+Forward, for t = 1..T (or T..1 for the reverse direction):
+  (1) a = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, 4H), blocks a_i a_f a_g a_o
+  (2) i, f, o = σ(a_i), σ(a_f), σ(a_o)                     (N, H) each
+  (3) g = φ(a_g)                                           (N, H)
+  (4) c_t = f ⊙ c_{t-1} + i ⊙ g                            (N, H)
+  (5) h_t = o ⊙ φ(c_t)                                     (N, H)
+  (6) with a projection: h_t = (o ⊙ φ(c_t)) W_hrᵀ          (N, P)
+  (7) with lengths: finished sequences keep h_{t-1}, c_{t-1}; their outputs are 0
+
+Backward, given dy_t from above and dh_next, dc_next flowing back from step t+1 (they start
+as the gradients of h_n and c_n):
+  (7') dh = m_t ⊙ (dy_t + dh_next); (1 − m_t) ⊙ dh_next and (1 − m_t) ⊙ dc_next skip the step
+  (6') with a projection: dW_hr += dhᵀ (o ⊙ φ(c_t));  dh ← dh W_hr          (N, P) -> (N, H)
+  (5') do = dh ⊙ φ(c_t);  dc = dc_next + dh ⊙ o ⊙ φ'(c_t)
+  (4') di = dc ⊙ g;  df = dc ⊙ c_{t-1};  dg = dc ⊙ i;  dc_next ← dc ⊙ f
+  (2')(3') da = [di ⊙ σ'(a_i) | df ⊙ σ'(a_f) | dg ⊙ φ'(a_g) | do ⊙ σ'(a_o)]
+  (1') dx_t = da W_ih;  dh_next ← da W_hh;
+       dW_ih = Σ_t daᵀ x_t;  dW_hh = Σ_t daᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da
+
+Every σ' and φ' is taken from the activation's output (σ' = σ(1 − σ), tanh' = 1 − tanh²),
+so the forward keeps the activated gates and φ(c_t), never the pre-activations. The cell
+state's path (4') is additive: dc_next ← dc ⊙ f, with no squashing derivative in between.
+That is why gradients survive many steps in an LSTM when f stays near 1.
+
+As in rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import activations as act
+from ._sequence import (final_state, project_inputs, split_states, state_buffer,
+                        time_steps, weight_grad)
+
+
+@dataclass
+class LSTMCache:
+    """What the backward pass needs from one forward pass over a sequence."""
+    x: np.ndarray                 # (T, N, D) inputs
+    S: np.ndarray                 # (T+1, N, P) h_0 and every h_t
+    C: np.ndarray                 # (T+1, N, H) c_0 and every c_t
+    gates: np.ndarray             # (T, N, 4H) i | f | g | o after their activations
+    phi_c: np.ndarray             # (T, N, H) φ(c_t)
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    W_hr: Optional[np.ndarray]    # (P, H) or None
+    has_bias: bool
+    gate_activation: str
+    cell_activation: str
+    mask: Optional[np.ndarray]    # (T, N, 1) of 0/1, or None
+    reverse: bool
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
+                 gate_activation="sigmoid", cell_activation="tanh", mask=None, reverse=False):
+    """Run an LSTM over a sequence.
+
+    x (T, N, D), h0 (N, P), c0 (N, H), mask (T, N, 1) or None.
+    Returns y (T, N, P), h_n (N, P), c_n (N, H) and the cache for ``lstm_backward``
+    (whose ``gates`` and ``C`` arrays also serve for inspecting the gates).
+    """
+    T = x.shape[0]
+    H = W_hh.shape[0] // 4
+    bias = None if b_ih is None else b_ih + b_hh
+    gates = project_inputs(x, W_ih, bias)                  # (1) input half, all t at once
+    S, h_in, h_out = state_buffer(h0, T, reverse)
+    C, c_in, c_out = state_buffer(c0, T, reverse)
+    phi_c = np.empty((T,) + c0.shape, dtype=c0.dtype)
+    W_hhT = W_hh.T
+    for t in time_steps(T, reverse):
+        a = gates[t]
+        a += h_in[t] @ W_hhT                               # (1) recurrent half
+        act.apply(gate_activation, a[:, :2 * H])           # (2) i, f
+        act.apply(cell_activation, a[:, 2 * H:3 * H])      # (3) g
+        act.apply(gate_activation, a[:, 3 * H:])           # (2) o
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c = np.multiply(f, c_in[t], out=c_out[t])          # (4)
+        c += i * g
+        tc = phi_c[t]
+        np.copyto(tc, c)
+        act.apply(cell_activation, tc)                     # (5) φ(c_t)
+        if W_hr is None:
+            h = np.multiply(o, tc, out=h_out[t])           # (5)
+        else:
+            h = np.matmul(o * tc, W_hr.T, out=h_out[t])    # (6)
+        if mask is not None:                               # (7) finished sequences keep state
+            done = mask[t] == 0
+            np.copyto(h, h_in[t], where=done)
+            np.copyto(c, c_in[t], where=done)
+    y = h_out if mask is None else h_out * mask            # (7) zero outputs past the end
+    cache = LSTMCache(x, S, C, gates, phi_c, W_ih, W_hh, W_hr, b_ih is not None,
+                      gate_activation, cell_activation, mask, reverse)
+    return y, final_state(S, reverse), final_state(C, reverse), cache
+
+
+def lstm_backward(dy, dh_n, dc_n, cache):
+    """BPTT through an LSTM sequence.
+
+    dy (T, N, P), dh_n (N, P), dc_n (N, H): gradients of the outputs and final states (any
+    may be None for zeros). Returns dx (T, N, D), dh0 (N, P), dc0 (N, H) and a dict of
+    parameter gradients.
+    """
+    cc = cache
+    T, N, _ = cc.x.shape
+    H = cc.C.shape[-1]
+    P = cc.S.shape[-1]
+    dtype = cc.S.dtype
+    h_in, _ = split_states(cc.S, cc.reverse)
+    c_in, _ = split_states(cc.C, cc.reverse)
+    gact, cact = cc.gate_activation, cc.cell_activation
+    dA = np.empty((T, N, 4 * H), dtype=dtype)              # da for every t
+    dHp = None if cc.W_hr is None else np.empty((T, N, P), dtype=dtype)
+    dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
+    dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
+    for t in reversed(time_steps(T, cc.reverse)):
+        dh = dh_next if dy is None else dy[t] + dh_next
+        if cc.mask is not None:                            # (7')
+            m = cc.mask[t]
+            dh_skip, dc_skip = dh_next * (1 - m), dc_next * (1 - m)
+            dh, dc_next = dh * m, dc_next * m
+        if cc.W_hr is not None:                            # (6')
+            dHp[t] = dh
+            dh = dh @ cc.W_hr
+        g4 = cc.gates[t]
+        i, f, g, o = g4[:, :H], g4[:, H:2 * H], g4[:, 2 * H:3 * H], g4[:, 3 * H:]
+        tc = cc.phi_c[t]
+        da = dA[t]
+        di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+        np.multiply(dh, tc, out=do)                        # (5') do
+        dc = act.backprop(cact, tc, dh * o)                # (5') dc
+        dc += dc_next
+        np.multiply(dc, g, out=di)                         # (4')
+        np.multiply(dc, c_in[t], out=df)
+        np.multiply(dc, i, out=dg)
+        dc_next = dc * f                                   # (4') carried to step t−1
+        act.backprop(gact, g4[:, :2 * H], da[:, :2 * H])   # (2') di, df
+        act.backprop(cact, g, dg)                          # (3') dg
+        act.backprop(gact, o, do)                          # (2') do
+        dh_next = da @ cc.W_hh                             # (1') carried to step t−1
+        if cc.mask is not None:
+            dh_next += dh_skip
+            dc_next += dc_skip
+    dx = dA @ cc.W_ih                                      # (1') every dx_t in one product
+    grads = {"W_ih": weight_grad(dA, cc.x), "W_hh": weight_grad(dA, h_in)}
+    if cc.has_bias:
+        db = dA.sum(axis=(0, 1))
+        grads["b_ih"], grads["b_hh"] = db, db.copy()
+    if cc.W_hr is not None:                                # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
+        grads["W_hr"] = weight_grad(dHp, cc.gates[:, :, 3 * H:] * cc.phi_c)
+    return dx, dh_next, dc_next, grads

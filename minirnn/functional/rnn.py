@@ -1,0 +1,97 @@
+"""Simple recurrent network (Elman SRN): forward over a sequence and its BPTT backward.
+
+Shapes: T time steps, N batch, D input features, H hidden units. Weights as torch:
+W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,); φ is tanh or relu.
+
+Forward, for t = 1..T (or T..1 for the reverse direction of a bidirectional layer):
+  (1) a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, H)
+  (2) h_t = φ(a_t)                                            (N, H)
+  (3) with lengths: h_t = m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = m_t ⊙ φ(a_t)
+      (m_t is 1 for sequences still running at step t, 0 after their end)
+
+Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t from step t+1
+(it starts as the gradient of h_n):
+  (3') dh = m_t ⊙ (dy_t + dh_next);  the part (1 − m_t) ⊙ dh_next skips the step unchanged
+  (2') da_t = dh ⊙ φ'(a_t)                    φ' from the output: tanh' = 1 − h², relu' = [h > 0]
+  (1') dx_t = da_t W_ih;  dh_next ← da_t W_hh  (the gradient carried to step t−1)
+       dW_ih = Σ_t da_tᵀ x_t;  dW_hh = Σ_t da_tᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da_t
+
+The parameter gradients are sums over time because the same weights act at every step. We
+keep every da_t in one (T, N, H) array and form each sum with one matrix product after the
+loop: stacking the T products da_tᵀ x_t side by side is exactly (T·N rows)ᵀ @ (T·N rows).
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import activations as act
+from ._sequence import (final_state, project_inputs, split_states, state_buffer,
+                        time_steps, weight_grad)
+
+
+@dataclass
+class RNNCache:
+    """What the backward pass needs from one forward pass over a sequence."""
+    x: np.ndarray                 # (T, N, D) inputs
+    S: np.ndarray                 # (T+1, N, H) h_0 and every h_t (see _sequence.py)
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    has_bias: bool
+    nonlinearity: str
+    mask: Optional[np.ndarray]    # (T, N, 1) of 0/1, or None when every sequence has length T
+    reverse: bool
+
+
+def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
+                mask=None, reverse=False):
+    """Run an SRN over a sequence.
+
+    x (T, N, D), h0 (N, H), mask (T, N, 1) or None.
+    Returns y (T, N, H) outputs, h_n (N, H) final state, and the cache for ``rnn_backward``.
+    """
+    T = x.shape[0]
+    bias = None if b_ih is None else b_ih + b_hh
+    A = project_inputs(x, W_ih, bias)                      # (1) input half, all t at once
+    S, h_in, h_out = state_buffer(h0, T, reverse)
+    W_hhT = W_hh.T
+    for t in time_steps(T, reverse):
+        h = np.matmul(h_in[t], W_hhT, out=h_out[t])        # (1) recurrent half
+        h += A[t]
+        act.apply(nonlinearity, h)                         # (2)
+        if mask is not None:                               # (3) finished sequences keep h
+            np.copyto(h, h_in[t], where=mask[t] == 0)
+    y = h_out if mask is None else h_out * mask            # (3) zero outputs past the end
+    cache = RNNCache(x, S, W_ih, W_hh, b_ih is not None, nonlinearity, mask, reverse)
+    return y, final_state(S, reverse), cache
+
+
+def rnn_backward(dy, dh_n, cache):
+    """BPTT through an SRN sequence.
+
+    dy (T, N, H) gradient of the outputs, dh_n (N, H) gradient of the final state (either may
+    be None for zeros). Returns dx (T, N, D), dh0 (N, H) and a dict of parameter gradients.
+    """
+    c = cache
+    T, N, _ = c.x.shape
+    H = c.W_hh.shape[0]
+    h_in, h_out = split_states(c.S, c.reverse)
+    dA = np.empty((T, N, H), dtype=c.S.dtype)              # da_t for every t
+    dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n
+    for t in reversed(time_steps(T, c.reverse)):
+        dh = dh_next if dy is None else dy[t] + dh_next
+        if c.mask is not None:                             # (3')
+            dh_skip = dh_next * (1 - c.mask[t])
+            dh = dh * c.mask[t]
+        da = dA[t]
+        np.copyto(da, dh)
+        act.backprop(c.nonlinearity, h_out[t], da)         # (2')
+        dh_next = da @ c.W_hh                              # (1') carried to step t−1
+        if c.mask is not None:
+            dh_next += dh_skip
+    dx = dA @ c.W_ih                                       # (1') every dx_t in one product
+    grads = {"W_ih": weight_grad(dA, c.x), "W_hh": weight_grad(dA, h_in)}
+    if c.has_bias:
+        db = dA.sum(axis=(0, 1))
+        grads["b_ih"], grads["b_hh"] = db, db.copy()
+    return dx, dh_next, grads

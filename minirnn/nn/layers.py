@@ -1,0 +1,141 @@
+"""Linear, Embedding and Dropout, as torch.
+
+Each backward is short enough to sit next to its forward:
+  Linear     y = x Wᵀ + b            dx = dy W;  dW += dyᵀ x;  db += Σ dy
+  Embedding  y = W[ids]              dW[ids] += dy   (repeated ids add up; padding_idx gets 0)
+  Dropout    y = x ⊙ m / (1 − p)     dx = dy ⊙ m / (1 − p)   (the same mask m as the forward)
+"""
+import math
+
+import numpy as np
+
+from .. import _config
+from . import _checks
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x Wᵀ + b over the last axis: x (..., in_features) -> y (..., out_features).
+
+    weight (out_features, in_features) and bias (out_features,) drawn from
+    U(−1/√in_features, 1/√in_features), as torch's default.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, *, dtype=None, rng=None):
+        super().__init__()
+        self.in_features = _checks.positive_int(in_features, "in_features")
+        self.out_features = _checks.positive_int(out_features, "out_features")
+        self.dtype = _config.resolve_dtype(dtype)
+        rng = _config.resolve_rng(rng)
+        k = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(rng.uniform(-k, k, (out_features, in_features)).astype(self.dtype))
+        if bias:
+            self.bias = Parameter(rng.uniform(-k, k, (out_features,)).astype(self.dtype))
+        else:
+            self.bias = None
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}"
+                + ("" if self.bias is not None else ", bias=False"))
+
+    def forward(self, x):
+        x = _checks.float_array(x, self.dtype, "input", "Linear")
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), "
+                             f"got {x.shape}")
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        self._push(x)
+        return y
+
+    def backward(self, grad):
+        x = self._pop()
+        dy = _checks.float_array(grad, self.dtype, "grad", "Linear")
+        _checks.shape_is(dy, x.shape[:-1] + (self.out_features,), "grad", "Linear")
+        dy2 = dy.reshape(-1, self.out_features)
+        self.weight.grad += dy2.T @ x.reshape(-1, self.in_features)
+        if self.bias is not None:
+            self.bias.grad += dy2.sum(axis=0)
+        return dy @ self.weight.data
+
+
+class Embedding(Module):
+    """A lookup table: integer ids of any shape -> vectors, y = weight[ids] (..., dim).
+
+    weight (num_embeddings, embedding_dim) drawn from N(0, 1), as torch; with padding_idx that
+    row starts at zero and never receives a gradient. backward returns None (ids have no
+    gradient) and adds into weight.grad.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *, dtype=None, rng=None):
+        super().__init__()
+        self.num_embeddings = _checks.positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = _checks.positive_int(embedding_dim, "embedding_dim")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"expected padding_idx in [-{num_embeddings}, "
+                                 f"{num_embeddings}), got {padding_idx}")
+            padding_idx = int(padding_idx) % num_embeddings
+        self.padding_idx = padding_idx
+        self.dtype = _config.resolve_dtype(dtype)
+        rng = _config.resolve_rng(rng)
+        w = rng.standard_normal((num_embeddings, embedding_dim)).astype(self.dtype)
+        if padding_idx is not None:
+            w[padding_idx] = 0
+        self.weight = Parameter(w)
+
+    def extra_repr(self):
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+    def forward(self, ids):
+        ids = _checks.int_array(ids, "ids", "Embedding")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
+            bad = ids[(ids < 0) | (ids >= self.num_embeddings)].flat[0]
+            raise IndexError(f"Embedding: expected ids in [0, {self.num_embeddings}), got {bad}")
+        self._push(ids)
+        return self.weight.data[ids]
+
+    def backward(self, grad):
+        ids = self._pop()
+        dy = _checks.float_array(grad, self.dtype, "grad", "Embedding")
+        _checks.shape_is(dy, ids.shape + (self.embedding_dim,), "grad", "Embedding")
+        ids, dy = ids.reshape(-1), dy.reshape(-1, self.embedding_dim)
+        if self.padding_idx is not None:
+            keep = ids != self.padding_idx
+            ids, dy = ids[keep], dy[keep]
+        np.add.at(self.weight.grad, ids, dy)               # repeated ids accumulate
+        return None
+
+
+class Dropout(Module):
+    """In training, zero each element with probability p and scale the rest by 1/(1 − p), so
+    the expected value is unchanged; in eval mode, the identity. Masks come from ``rng``."""
+
+    def __init__(self, p=0.5, *, rng=None):
+        super().__init__()
+        self.p = _checks.probability(p, "p")
+        self._rng = _config.resolve_rng(rng)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            raise TypeError(f"Dropout: expected a float array, got dtype {x.dtype}")
+        if not self.training or self.p == 0:
+            self._push(None)
+            return x
+        if self.p == 1:
+            mask = np.zeros(x.shape, dtype=x.dtype)
+        else:
+            mask = (self._rng.random(x.shape) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
+        self._push(mask)
+        return x * mask
+
+    def backward(self, grad):
+        mask = self._pop()
+        grad = np.asarray(grad)
+        return grad if mask is None else grad * mask
