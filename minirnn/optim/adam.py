@@ -1,0 +1,56 @@
+"""Adam (Kingma & Ba, 2015) with L2 weight decay added to the gradient (torch's Adam, not AdamW).
+
+Notation: θ parameter, ∇ its gradient, γ lr, β1 β2 betas, ε eps, λ weight_decay,
+m and v the first and second moment estimates (zero before step 1), t = 1, 2, ... the step.
+  (1) g = ∇ + λ θ                              L2 penalty folded into the gradient
+  (2) m = β1 m + (1 − β1) g
+  (3) v = β2 v + (1 − β2) g²
+  (4) m̂ = m / (1 − β1ᵗ),   v̂ = v / (1 − β2ᵗ)    bias corrections
+  (5) θ = θ − γ m̂ / (√v̂ + ε)
+ε is added after the bias correction of √v, as torch does (the paper's order); the code folds
+the corrections into a step size γ / (1 − β1ᵗ) and a denominator √v / √(1 − β2ᵗ) + ε.
+"""
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0), as torch.
+
+    State per parameter: 'step' (int), 'exp_avg' (m), 'exp_avg_sq' (v), arrays shaped like it.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _validate(self, lr, betas, eps, weight_decay):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps} (expected eps >= 0)")
+        if len(betas) != 2:
+            raise ValueError(f"Invalid betas: {betas} (expected two numbers (beta1, beta2))")
+        for k, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {k}: {beta} (expected [0, 1))")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay} (expected >= 0)")
+
+    def _state_names(self, **_):
+        return ("step", "exp_avg", "exp_avg_sq")
+
+    def _update(self, w, g, state, lr, betas, eps, weight_decay):
+        beta1, beta2 = betas
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(w), exp_avg_sq=np.zeros_like(w))
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if weight_decay != 0:
+            g = g + weight_decay * w                                   # (1), a new array
+        m += (1 - beta1) * (g - m)                                     # (2), in place
+        v *= beta2                                                     # (3), in place
+        v += (1 - beta2) * (g * g)
+        step_size = lr / (1 - beta1 ** t)                              # (4)
+        denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
+        w -= step_size * (m / denom)                                   # (5)
