@@ -11,8 +11,10 @@ backward pass only needs the values the forward pass already kept:
     relu          y = max(x, 0)                dy/dx = 1 where y > 0, else 0
     identity      y = x                        dy/dx = 1
 
-``apply(name, x)`` overwrites x with y; ``backprop(name, y, dy)`` overwrites dy with dy * y'.
+``apply(name, x, out)`` writes y; ``backprop(name, y, dy)`` overwrites dy with dy * f'(x).
 Both work on arrays of any shape, so a cell activates all of its gates with a few calls.
+Inside time loops the sequence functions call them under one ``np.errstate(over="ignore")``
+(see ``sigmoid``) instead of entering it at every step.
 """
 import numpy as np
 
@@ -27,31 +29,38 @@ def sigmoid(x, out=None):
     For very negative x, e^-x overflows to inf and 1 / (1 + inf) = 0 is the correct limit, so
     the overflow is expected and silenced rather than avoided with a slower two-branch formula.
     """
-    out = np.negative(x, out=out)
     with np.errstate(over="ignore"):
-        np.exp(out, out=out)
+        return _sigmoid(x, out)
+
+
+def _sigmoid(x, out):
+    out = np.negative(x, out=out)
+    np.exp(out, out=out)          # may overflow to inf for x < -88 (float32) / -709: fine
     out += 1
     return np.reciprocal(out, out=out)
 
 
-def apply(name, x):
-    """Overwrite ``x`` with ``name``(x) and return it."""
+def apply(name, x, out=None):
+    """``name``(x), written into ``out`` (default: over ``x`` itself) and returned."""
+    if out is None:
+        out = x
     if name == "sigmoid":
-        return sigmoid(x, out=x)
+        return _sigmoid(x, out)
     if name == "tanh":
-        return np.tanh(x, out=x)
+        return np.tanh(x, out=out)
     if name == "relu":
-        return np.maximum(x, 0, out=x)
+        return np.maximum(x, 0, out=out)
     if name == "identity":
-        return x
+        if out is not x:
+            np.copyto(out, x)
+        return out
     if name == "hard_sigmoid":
-        x *= 0.2
-        x += 0.5
-        return np.clip(x, 0, 1, out=x)
+        np.multiply(x, 0.2, out=out)
+        out += 0.5
+        return np.clip(out, 0, 1, out=out)
     if name == "step":
         # x >= 0 gives 1; x < 0 and NaN give 0
-        np.greater_equal(x, 0, out=x, casting="unsafe")
-        return x
+        return np.greater_equal(x, 0, out=out, casting="unsafe")
     raise ValueError(f"unknown activation {name!r}")
 
 

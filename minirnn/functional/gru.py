@@ -67,23 +67,24 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, mask=None, reverse=F
     gh_n = np.empty((T,) + h0.shape, dtype=h0.dtype)
     S, h_in, h_out = state_buffer(h0, T, reverse)
     W_hhT = W_hh.T
-    for t in time_steps(T, reverse):
-        a = gates[t]
-        gh = h_in[t] @ W_hhT                               # (2)
-        a[:, :2 * H] += gh[:, :2 * H]
-        act.sigmoid(a[:, :2 * H], out=a[:, :2 * H])        # (3) r, z
-        r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-        ghn = gh_n[t]
-        np.copyto(ghn, gh[:, 2 * H:])
-        if b_hh is not None:
-            ghn += b_hh[2 * H:]
-        n += r * ghn
-        np.tanh(n, out=n)                                  # (4)
-        h = np.subtract(h_in[t], n, out=h_out[t])          # (5) as n + z ⊙ (h_{t-1} − n)
-        h *= z
-        h += n
-        if mask is not None:                               # (6) finished sequences keep h
-            np.copyto(h, h_in[t], where=mask[t] == 0)
+    with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
+        for t in time_steps(T, reverse):
+            a = gates[t]
+            gh = h_in[t] @ W_hhT                               # (2)
+            a[:, :2 * H] += gh[:, :2 * H]
+            act.apply("sigmoid", a[:, :2 * H])                 # (3) r, z
+            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+            ghn = gh_n[t]
+            np.copyto(ghn, gh[:, 2 * H:])
+            if b_hh is not None:
+                ghn += b_hh[2 * H:]
+            n += r * ghn
+            np.tanh(n, out=n)                                  # (4)
+            h = np.subtract(h_in[t], n, out=h_out[t])          # (5) as n + z ⊙ (h_{t-1} − n)
+            h *= z
+            h += n
+            if mask is not None:                               # (6) finished sequences keep h
+                np.copyto(h, h_in[t], where=mask[t] == 0)
     y = h_out if mask is None else h_out * mask
     cache = GRUCache(x, S, gates, gh_n, W_ih, W_hh, b_ih is not None, mask, reverse)
     return y, final_state(S, reverse), cache

@@ -76,26 +76,26 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     C, c_in, c_out = state_buffer(c0, T, reverse)
     phi_c = np.empty((T,) + c0.shape, dtype=c0.dtype)
     W_hhT = W_hh.T
-    for t in time_steps(T, reverse):
-        a = gates[t]
-        a += h_in[t] @ W_hhT                               # (1) recurrent half
-        act.apply(gate_activation, a[:, :2 * H])           # (2) i, f
-        act.apply(cell_activation, a[:, 2 * H:3 * H])      # (3) g
-        act.apply(gate_activation, a[:, 3 * H:])           # (2) o
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        c = np.multiply(f, c_in[t], out=c_out[t])          # (4)
-        c += i * g
-        tc = phi_c[t]
-        np.copyto(tc, c)
-        act.apply(cell_activation, tc)                     # (5) φ(c_t)
-        if W_hr is None:
-            h = np.multiply(o, tc, out=h_out[t])           # (5)
-        else:
-            h = np.matmul(o * tc, W_hr.T, out=h_out[t])    # (6)
-        if mask is not None:                               # (7) finished sequences keep state
-            done = mask[t] == 0
-            np.copyto(h, h_in[t], where=done)
-            np.copyto(c, c_in[t], where=done)
+    a_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch: a_g, then i ⊙ g
+    with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
+        for t in time_steps(T, reverse):
+            a = gates[t]
+            a += h_in[t] @ W_hhT                           # (1) recurrent half
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            np.copyto(a_g, g)
+            act.apply(gate_activation, a)                  # (2) σ on all four blocks at once,
+            act.apply(cell_activation, a_g, out=g)         # (3) then g = φ(a_g) over block g
+            c = np.multiply(f, c_in[t], out=c_out[t])      # (4)
+            c += np.multiply(i, g, out=a_g)
+            tc = act.apply(cell_activation, c, out=phi_c[t])   # (5) φ(c_t)
+            if W_hr is None:
+                h = np.multiply(o, tc, out=h_out[t])       # (5)
+            else:
+                h = np.matmul(o * tc, W_hr.T, out=h_out[t])    # (6)
+            if mask is not None:                           # (7) finished sequences keep state
+                done = mask[t] == 0
+                np.copyto(h, h_in[t], where=done)
+                np.copyto(c, c_in[t], where=done)
     y = h_out if mask is None else h_out * mask            # (7) zero outputs past the end
     cache = LSTMCache(x, S, C, gates, phi_c, W_ih, W_hh, W_hr, b_ih is not None,
                       gate_activation, cell_activation, mask, reverse)
@@ -121,6 +121,7 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     dHp = None if cc.W_hr is None else np.empty((T, N, P), dtype=dtype)
     dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
+    dg_scratch = np.empty((N, H), dtype)
     for t in reversed(time_steps(T, cc.reverse)):
         dh = dh_next if dy is None else dy[t] + dh_next
         if cc.mask is not None:                            # (7')
@@ -138,13 +139,13 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         np.multiply(dh, tc, out=do)                        # (5') do
         dc = act.backprop(cact, tc, dh * o)                # (5') dc
         dc += dc_next
-        np.multiply(dc, g, out=di)                         # (4')
-        np.multiply(dc, c_in[t], out=df)
-        np.multiply(dc, i, out=dg)
-        dc_next = dc * f                                   # (4') carried to step t−1
-        act.backprop(gact, g4[:, :2 * H], da[:, :2 * H])   # (2') di, df
-        act.backprop(cact, g, dg)                          # (3') dg
-        act.backprop(gact, o, do)                          # (2') do
+        np.multiply(dc, i, out=dg_scratch)                 # (4') dg, set aside: the next
+        act.backprop(cact, g, dg_scratch)                  # (3')   line's σ' would hit it
+        np.multiply(dc, g, out=di)                         # (4') di
+        np.multiply(dc, c_in[t], out=df)                   # (4') df
+        dc_next = np.multiply(dc, f, out=dc)               # (4') carried to step t−1
+        act.backprop(gact, g4, da)                         # (2') σ' on all four blocks, then
+        np.copyto(dg, dg_scratch)                          # (3') block g takes φ' instead
         dh_next = da @ cc.W_hh                             # (1') carried to step t−1
         if cc.mask is not None:
             dh_next += dh_skip
