@@ -4,13 +4,16 @@
     minirnn.functional  the math: each cell's forward and BPTT backward, equations included
     minirnn.optim       SGD, Adam, Adagrad, RMSprop, clip_grad_norm_
     minirnn.data        DigitSum, hello -> ohlol, character corpora, DataLoader
+    minirnn.train       fit / evaluate, checkpoints (minirnn.train.checkpoint)
+    minirnn.plot        loss curves, accuracy vs length, gate heat maps (needs matplotlib)
+    minirnn.models      ready models: sequence classifier, character LM, encoder-decoder
 """
 from ._config import (get_default_dtype, is_grad_enabled, manual_seed, no_grad,
                       set_default_dtype)
-from . import functional, nn
+from . import data, functional, nn, optim, train
 from .gradcheck import gradcheck
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "functional", "gradcheck", "no_grad", "is_grad_enabled", "manual_seed",
+__all__ = ["nn", "functional", "optim", "data", "train", "gradcheck", "no_grad", "is_grad_enabled", "manual_seed",
            "set_default_dtype", "get_default_dtype"]

@@ -78,6 +78,12 @@ class _CellBase(Module):
     def _out(a, unbatched):
         return a[0] if unbatched else a
 
+    @staticmethod
+    def _own(state):
+        """A copy of a state that a backward cache holds (editing it must not change the
+        gradients); under no_grad nothing holds it, so no copy is needed."""
+        return state.copy() if _config.is_grad_enabled() else state
+
 
 class RNNCell(_CellBase):
     """One SRN step: h1 = φ(x W_ihᵀ + b_ih + h0 W_hhᵀ + b_hh), φ = tanh or relu.
@@ -98,12 +104,12 @@ class RNNCell(_CellBase):
         h0 = self._hidden(h0, N, unbatched, "h0")
         _, h1, cache = rnn_forward(x, h0, *self._weights(), self.nonlinearity)
         self._push((cache, unbatched))
-        return self._out(h1, unbatched)
+        return self._out(self._own(h1), unbatched)
 
     def backward(self, grad_h1):
-        cache, unbatched = self._pop()
-        N = cache.x.shape[1]
-        dh1 = self._grad(grad_h1, N, unbatched, "grad_h1")
+        cache, unbatched = self._peek()
+        dh1 = self._grad(grad_h1, cache.x.shape[1], unbatched, "grad_h1")
+        self._pop()
         dx, dh0, grads = rnn_backward(None, dh1, cache)
         self._add_grads(grads)
         return self._out(dx[0], unbatched), self._out(dh0, unbatched)
@@ -122,12 +128,12 @@ class GRUCell(_CellBase):
         h0 = self._hidden(h0, N, unbatched, "h0")
         _, h1, cache = gru_forward(x, h0, *self._weights())
         self._push((cache, unbatched))
-        return self._out(h1, unbatched)
+        return self._out(self._own(h1), unbatched)
 
     def backward(self, grad_h1):
-        cache, unbatched = self._pop()
-        N = cache.x.shape[1]
-        dh1 = self._grad(grad_h1, N, unbatched, "grad_h1")
+        cache, unbatched = self._peek()
+        dh1 = self._grad(grad_h1, cache.x.shape[1], unbatched, "grad_h1")
+        self._pop()
         dx, dh0, grads = gru_backward(None, dh1, cache)
         self._add_grads(grads)
         return self._out(dx[0], unbatched), self._out(dh0, unbatched)
@@ -168,16 +174,17 @@ class LSTMCell(_CellBase):
                                         gate_activation=self.gate_activation,
                                         cell_activation=self.cell_activation)
         self._push((cache, unbatched))
-        return self._out(h1, unbatched), self._out(c1, unbatched)
+        return self._out(self._own(h1), unbatched), self._out(self._own(c1), unbatched)
 
     def backward(self, grads):
-        cache, unbatched = self._pop()
+        cache, unbatched = self._peek()
         if not (isinstance(grads, (tuple, list)) and len(grads) == 2):
             raise ValueError("LSTMCell.backward: expected a tuple (grad_h1, grad_c1), either "
                              f"may be None; got {type(grads).__name__}")
         N = cache.x.shape[1]
         dh1 = self._grad(grads[0], N, unbatched, "grad_h1")
         dc1 = self._grad(grads[1], N, unbatched, "grad_c1")
+        self._pop()
         dx, dh0, dc0, pgrads = lstm_backward(None, dh1, dc1, cache)
         self._add_grads(pgrads)
         return self._out(dx[0], unbatched), (self._out(dh0, unbatched),

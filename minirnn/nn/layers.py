@@ -50,9 +50,10 @@ class Linear(Module):
         return y
 
     def backward(self, grad):
-        x = self._pop()
+        x = self._peek()
         dy = _checks.float_array(grad, self.dtype, "grad", "Linear")
         _checks.shape_is(dy, x.shape[:-1] + (self.out_features,), "grad", "Linear")
+        self._pop()
         dy2 = dy.reshape(-1, self.out_features)
         self.weight.grad += dy2.T @ x.reshape(-1, self.in_features)
         if self.bias is not None:
@@ -98,9 +99,10 @@ class Embedding(Module):
         return self.weight.data[ids]
 
     def backward(self, grad):
-        ids = self._pop()
+        ids = self._peek()
         dy = _checks.float_array(grad, self.dtype, "grad", "Embedding")
         _checks.shape_is(dy, ids.shape + (self.embedding_dim,), "grad", "Embedding")
+        self._pop()
         ids, dy = ids.reshape(-1), dy.reshape(-1, self.embedding_dim)
         if self.padding_idx is not None:
             keep = ids != self.padding_idx
@@ -136,6 +138,10 @@ class Dropout(Module):
         return x * mask
 
     def backward(self, grad):
-        mask = self._pop()
+        mask = self._peek()
         grad = np.asarray(grad)
+        if mask is not None and grad.shape != mask.shape:
+            raise ValueError(f"Dropout.backward: expected grad of shape {mask.shape}, got "
+                             f"{grad.shape}")
+        self._pop()
         return grad if mask is None else grad * mask

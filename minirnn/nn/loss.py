@@ -46,7 +46,7 @@ class CrossEntropyLoss(Module):
         return loss
 
     def backward(self, grad=1.0):
-        cache = self._pop()
+        cache = self._peek()
         if self.reduction == "none":
             N = len(cache[1])
             grad = np.asarray(grad, dtype=float)
@@ -56,6 +56,7 @@ class CrossEntropyLoss(Module):
         elif np.ndim(grad) != 0:
             raise ValueError(f"CrossEntropyLoss.backward: expected a scalar grad, got shape "
                              f"{np.shape(grad)}")
+        self._pop()
         return cross_entropy_backward(grad, cache)
 
     def _backward_from_output_grads(self, grad):

@@ -54,7 +54,8 @@ class Module:
     """Base class: registers Parameters and child Modules assigned as attributes.
 
     Subclasses call ``super().__init__()`` first, then implement ``forward`` and ``backward``,
-    using ``self._push(cache)`` in forward and ``self._pop()`` in backward.
+    using ``self._push(cache)`` in forward and, in backward, ``self._peek()`` to read the
+    cache, then ``self._pop()`` once the gradients passed their checks.
     """
 
     def __init__(self):
@@ -95,12 +96,21 @@ class Module:
         if _config.is_grad_enabled():
             self._caches.append(cache)
 
-    def _pop(self):
-        """The cache of the most recent forward not yet back-propagated."""
+    def _peek(self):
+        """The cache of the most recent forward not yet back-propagated, left in place.
+
+        Backward methods peek, validate their gradients, and only then ``_pop``: a backward
+        rejected for a bad gradient leaves its forward pending, so it can be retried.
+        """
         if not self._caches:
             raise RuntimeError(
                 f"{type(self).__name__}.backward was called with no pending forward: call the "
                 f"module outside `no_grad()` first (each backward undoes one forward, last first)")
+        return self._caches[-1]
+
+    def _pop(self):
+        """Remove and return the cache of the most recent pending forward."""
+        self._peek()
         return self._caches.pop()
 
     def _backward_from_output_grads(self, grads):
@@ -217,7 +227,8 @@ class Sequential(Module):
         return x
 
     def backward(self, grad):
-        self._pop()
+        self._peek()
         for m in reversed(list(self._modules.values())):
             grad = m.backward(grad)
+        self._pop()
         return grad

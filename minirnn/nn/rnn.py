@@ -202,6 +202,10 @@ class RNNBase(Module):
             caches.append(layer_caches)
             dropout_masks.append(drop)
             layer_input = y
+        if _config.is_grad_enabled() and layer_input.base is not None:
+            # a view of the states backward reads: editing the output in place must not
+            # silently change the gradients, so the caller gets its own copy
+            layer_input = layer_input.copy()
         return layer_input, h_n, c_n, caches, dropout_masks
 
     def _run_backward(self, dy, dh_n, dc_n, caches, dropout_masks, T, N):
@@ -230,6 +234,28 @@ class RNNBase(Module):
             dy = dx
         return dy, dh0, dc0
 
+
+    # ---- forward / backward of RNN and GRU (LSTM overrides both for its cell state) -------
+    def forward(self, x, hx=None, lengths=None):
+        x, unbatched, mask = self._prepare_input(x, lengths)
+        T, N, _ = x.shape
+        h0 = self._state(hx, self.output_size, N, unbatched, "hx")
+        y, h_n, _, caches, drops = self._run(x, h0, None, mask)
+        self._push(_LayerCache(caches, drops, unbatched, N))
+        return self._output_layout(y, unbatched), (h_n[:, 0] if unbatched else h_n)
+
+    def backward(self, grad_output, grad_state=None):
+        cache = self._peek()
+        T = cache.caches[0][0].x.shape[0]
+        dy = self._grad_output(grad_output, T, cache.N, cache.unbatched)
+        dh_n = self._grad_state(grad_state, self.output_size, cache.N, cache.unbatched,
+                                "grad_state")
+        self._pop()
+        dx, dh0, _ = self._run_backward(dy, dh_n, None, cache.caches, cache.dropout_masks,
+                                        T, cache.N)
+        if cache.unbatched:
+            return dx[:, 0], dh0[:, 0]
+        return (dx.transpose(1, 0, 2) if self.batch_first else dx), dh0
 
 _PARAM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih",
                 "b_hh": "bias_hh", "W_hr": "weight_hr"}
@@ -273,28 +299,7 @@ class RNN(RNNBase):
         dx, dh0, grads = rnn_backward(dy, dh_n, cache)
         return dx, dh0, None, grads
 
-    def forward(self, x, hx=None, lengths=None):
-        x, unbatched, mask = self._prepare_input(x, lengths)
-        T, N, _ = x.shape
-        h0 = self._state(hx, self.output_size, N, unbatched, "hx")
-        y, h_n, _, caches, drops = self._run(x, h0, None, mask)
-        self._push(_LayerCache(caches, drops, unbatched, N))
-        return self._output_layout(y, unbatched), (h_n[:, 0] if unbatched else h_n)
-
-    def backward(self, grad_output, grad_state=None):
-        cache = self._pop()
-        T = cache.caches[0][0].x.shape[0]
-        dy = self._grad_output(grad_output, T, cache.N, cache.unbatched)
-        dh_n = self._grad_state(grad_state, self.output_size, cache.N, cache.unbatched,
-                                "grad_state")
-        dx, dh0, _ = self._run_backward(dy, dh_n, None, cache.caches, cache.dropout_masks,
-                                        T, cache.N)
-        if cache.unbatched:
-            return dx[:, 0], dh0[:, 0]
-        return (dx.transpose(1, 0, 2) if self.batch_first else dx), dh0
-
-
-class GRU(RNN):
+class GRU(RNNBase):
     """Gated recurrent unit, as torch.nn.GRU (reset gate applied after W_hn h: see
     ``minirnn/functional/gru.py`` for the equations and the backward).
 
@@ -307,7 +312,7 @@ class GRU(RNN):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, dtype=None, rng=None):
-        RNNBase.__init__(self, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype, rng=rng)
 
     def _direction_forward(self, x, h0, c0, weights, mask, reverse):
@@ -380,7 +385,7 @@ class LSTM(RNNBase):
 
     def backward(self, grad_output, grad_state=None):
         name = type(self).__name__
-        cache = self._pop()
+        cache = self._peek()
         T = cache.caches[0][0].x.shape[0]
         dh_n = dc_n = None
         if grad_state is not None:
@@ -392,6 +397,7 @@ class LSTM(RNNBase):
         dy = self._grad_output(grad_output, T, cache.N, cache.unbatched)
         dh_n = self._grad_state(dh_n, self.output_size, cache.N, cache.unbatched, "grad_h_n")
         dc_n = self._grad_state(dc_n, self.hidden_size, cache.N, cache.unbatched, "grad_c_n")
+        self._pop()
         dx, dh0, dc0 = self._run_backward(dy, dh_n, dc_n, cache.caches, cache.dropout_masks,
                                           T, cache.N)
         if cache.unbatched:
