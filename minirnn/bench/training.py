@@ -13,9 +13,20 @@ from minirnn.data import DigitSum, default_corpus
 from minirnn.optim import Adam, clip_grad_norm_
 
 
-def _copy_weights(modules, tmodules):
-    for m, tm in zip(modules, tmodules):
+def _twin_models(torch, dtype, vocab, embed, hidden, classes, lr=1e-3):
+    """Embedding -> LSTM (batch_first) -> Linear in both libraries, same weights, and Adam."""
+    tdt = torch.float32 if dtype == np.float32 else torch.float64
+    tmods = [torch.nn.Embedding(vocab, embed).to(tdt),
+             torch.nn.LSTM(embed, hidden, batch_first=True).to(tdt),
+             torch.nn.Linear(hidden, classes).to(tdt)]
+    mods = [mnn.Embedding(vocab, embed, dtype=dtype),
+            mnn.LSTM(embed, hidden, batch_first=True, dtype=dtype),
+            mnn.Linear(hidden, classes, dtype=dtype)]
+    for m, tm in zip(mods, tmods):
         m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    params = [p for m in mods for p in m.parameters()]
+    tparams = [p for tm in tmods for p in tm.parameters()]
+    return (mods, params, Adam(params, lr=lr)), (tmods, tparams, torch.optim.Adam(tparams, lr=lr))
 
 
 def digitsum_epoch(dtype, torch, length=20, k=30, batch=8, seed=0):
@@ -24,17 +35,9 @@ def digitsum_epoch(dtype, torch, length=20, k=30, batch=8, seed=0):
     order = np.random.default_rng(seed).permutation(len(data))
     batches = [(data.x[order[j:j + batch]], data.y[order[j:j + batch]])
                for j in range(0, len(data), batch)]
-    tdt = torch.float32 if dtype == np.float32 else torch.float64
-    temb, tlstm, tfc = (torch.nn.Embedding(10, 32).to(tdt),
-                        torch.nn.LSTM(32, 32, batch_first=True).to(tdt),
-                        torch.nn.Linear(32, 19).to(tdt))
-    emb, lstm, fc = (mnn.Embedding(10, 32, dtype=dtype), mnn.LSTM(32, 32, batch_first=True,
-                                                                   dtype=dtype),
-                     mnn.Linear(32, 19, dtype=dtype))
-    _copy_weights([emb, lstm, fc], [temb, tlstm, tfc])
+    ((emb, lstm, fc), params, opt), ((temb, tlstm, tfc), tparams, topt) = _twin_models(
+        torch, dtype, 10, 32, 32, 19)
     crit = mnn.CrossEntropyLoss()
-    params = emb.parameters() + lstm.parameters() + fc.parameters()
-    opt = Adam(params, lr=1e-3)
 
     def ours():
         loss = 0.0
@@ -48,8 +51,6 @@ def digitsum_epoch(dtype, torch, length=20, k=30, batch=8, seed=0):
             opt.zero_grad()
         return loss
 
-    tparams = list(temb.parameters()) + list(tlstm.parameters()) + list(tfc.parameters())
-    topt = torch.optim.Adam(tparams, lr=1e-3)
     tcrit = torch.nn.CrossEntropyLoss()
     tbatches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
 
@@ -71,17 +72,9 @@ def charlm_epoch(dtype, torch, hidden=256, batch=32, steps=35, chars=60000, seed
     corpus = default_corpus(max_chars=chars)
     V = corpus.vocab_size
     batches = list(corpus.sequential_batches(batch, steps, rng=seed))
-    tdt = torch.float32 if dtype == np.float32 else torch.float64
-    temb, tlstm, tfc = (torch.nn.Embedding(V, 32).to(tdt),
-                        torch.nn.LSTM(32, hidden, batch_first=True).to(tdt),
-                        torch.nn.Linear(hidden, V).to(tdt))
-    emb, lstm, fc = (mnn.Embedding(V, 32, dtype=dtype),
-                     mnn.LSTM(32, hidden, batch_first=True, dtype=dtype),
-                     mnn.Linear(hidden, V, dtype=dtype))
-    _copy_weights([emb, lstm, fc], [temb, tlstm, tfc])
+    ((emb, lstm, fc), params, opt), ((temb, tlstm, tfc), tparams, topt) = _twin_models(
+        torch, dtype, V, 32, hidden, V)
     crit = mnn.CrossEntropyLoss()
-    params = emb.parameters() + lstm.parameters() + fc.parameters()
-    opt = Adam(params, lr=1e-3)
 
     def ours():
         state, loss = None, 0.0
@@ -97,8 +90,6 @@ def charlm_epoch(dtype, torch, hidden=256, batch=32, steps=35, chars=60000, seed
             opt.zero_grad()
         return loss
 
-    tparams = list(temb.parameters()) + list(tlstm.parameters()) + list(tfc.parameters())
-    topt = torch.optim.Adam(tparams, lr=1e-3)
     tcrit = torch.nn.CrossEntropyLoss()
     tbatches = [(torch.from_numpy(X), torch.from_numpy(Y)) for X, Y in batches]
 

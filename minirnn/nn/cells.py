@@ -85,7 +85,32 @@ class _CellBase(Module):
         return state.copy() if _config.is_grad_enabled() else state
 
 
-class RNNCell(_CellBase):
+class _HiddenStateCell(_CellBase):
+    """A cell whose whole state is h (RNNCell, GRUCell): one forward, one backward."""
+
+    def _step_forward(self, x, h0):
+        raise NotImplementedError
+
+    def _step_backward(self, dh1, cache):
+        raise NotImplementedError
+
+    def forward(self, x, h0=None):
+        x, unbatched = self._input(x)
+        h0 = self._hidden(h0, x.shape[1], unbatched, "h0")
+        h1, cache = self._step_forward(x, h0)
+        self._push((cache, unbatched))
+        return self._out(self._own(h1), unbatched)
+
+    def backward(self, grad_h1):
+        cache, unbatched = self._peek()
+        dh1 = self._grad(grad_h1, cache.x.shape[1], unbatched, "grad_h1")
+        self._pop()
+        dx, dh0, grads = self._step_backward(dh1, cache)
+        self._add_grads(grads)
+        return self._out(dx[0], unbatched), self._out(dh0, unbatched)
+
+
+class RNNCell(_HiddenStateCell):
     """One SRN step: h1 = φ(x W_ihᵀ + b_ih + h0 W_hhᵀ + b_hh), φ = tanh or relu.
 
     ``h1 = cell(x, h0=None)``; ``grad_x, grad_h0 = cell.backward(grad_h1)``.
@@ -98,45 +123,27 @@ class RNNCell(_CellBase):
         super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, h0=None):
-        x, unbatched = self._input(x)
-        N = x.shape[1]
-        h0 = self._hidden(h0, N, unbatched, "h0")
+    def _step_forward(self, x, h0):
         _, h1, cache = rnn_forward(x, h0, *self._weights(), self.nonlinearity)
-        self._push((cache, unbatched))
-        return self._out(self._own(h1), unbatched)
+        return h1, cache
 
-    def backward(self, grad_h1):
-        cache, unbatched = self._peek()
-        dh1 = self._grad(grad_h1, cache.x.shape[1], unbatched, "grad_h1")
-        self._pop()
-        dx, dh0, grads = rnn_backward(None, dh1, cache)
-        self._add_grads(grads)
-        return self._out(dx[0], unbatched), self._out(dh0, unbatched)
+    def _step_backward(self, dh1, cache):
+        return rnn_backward(None, dh1, cache)
 
 
-class GRUCell(_CellBase):
+class GRUCell(_HiddenStateCell):
     """One GRU step in torch's form (equations: ``minirnn/functional/gru.py``); gate rows
     r | z | n. ``h1 = cell(x, h0=None)``; ``grad_x, grad_h0 = cell.backward(grad_h1)``.
     """
 
     gates = 3
 
-    def forward(self, x, h0=None):
-        x, unbatched = self._input(x)
-        N = x.shape[1]
-        h0 = self._hidden(h0, N, unbatched, "h0")
+    def _step_forward(self, x, h0):
         _, h1, cache = gru_forward(x, h0, *self._weights())
-        self._push((cache, unbatched))
-        return self._out(self._own(h1), unbatched)
+        return h1, cache
 
-    def backward(self, grad_h1):
-        cache, unbatched = self._peek()
-        dh1 = self._grad(grad_h1, cache.x.shape[1], unbatched, "grad_h1")
-        self._pop()
-        dx, dh0, grads = gru_backward(None, dh1, cache)
-        self._add_grads(grads)
-        return self._out(dx[0], unbatched), self._out(dh0, unbatched)
+    def _step_backward(self, dh1, cache):
+        return gru_backward(None, dh1, cache)
 
 
 class LSTMCell(_CellBase):
