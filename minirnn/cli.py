@@ -1,0 +1,293 @@
+"""The ``minirnn`` command: classic RNN exercises, end to end.
+
+    minirnn by-hand srn [--backward]    the all-ones SRN, step by step (forward and BPTT)
+    minirnn by-hand lstm                the hand-wired lecture LSTM
+    minirnn hello                       "hello" -> "ohlol"
+    minirnn digitsum                    SRN / LSTM / GRU memory vs sequence length
+    minirnn explode                     exploding gradients, and clipping
+    minirnn seq2seq                     hello -> hola with an encoder–decoder
+    minirnn charlm                      a character language model
+    minirnn compare                     minirnn next to torch
+    minirnn gradcheck                   every backward against finite differences
+
+Every subcommand takes --seed and --out DIR (default ./out/<subcommand>), where it writes its
+plots (PNG) and a summary.json of the numbers it printed. Bad arguments and unusable input
+end with a one-line message and a non-zero exit status, never a traceback (set
+MINIRNN_DEBUG=1 to see one).
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line: 'minirnn digitsum: error: ... (see --help)'."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---- argument types: a bad value becomes a one-line usage error --------------------------
+
+def _choice_list(choices):
+    def parse(text):
+        items = [s.strip().lower() for s in text.split(",") if s.strip()]
+        bad = [s for s in items if s not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(
+                f"unknown model {', '.join(map(repr, bad)) or repr(text)} "
+                f"(choose from {', '.join(choices)}, comma-separated)")
+        return tuple(items)
+    return parse
+
+
+def _lengths(text):
+    try:
+        values = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one length")
+    short = [v for v in values if v < 3]
+    if short:
+        raise argparse.ArgumentTypeError(
+            f"length {short[0]} is too short: a DigitSum sequence needs at least 3 digits "
+            f"(the two to add and one noise position)")
+    return values
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+# ---- the parser ----------------------------------------------------------------------------
+
+def build_parser():
+    parser = _Parser(prog="minirnn", description="Classic RNN exercises with minirnn: "
+                     "pure-NumPy RNN, LSTM and GRU with hand-written backpropagation through "
+                     "time.", epilog="Run 'minirnn <subcommand> --help' for its options.")
+    parser.add_argument("--version", action="version", version=f"minirnn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="<subcommand>")
+
+    def command(name, help_text, description):
+        p = sub.add_parser(name, help=help_text, description=description)
+        p.add_argument("--seed", type=int, default=None,
+                       help="random seed (default: the demo's own, which reproduces the "
+                            "documented numbers)")
+        p.add_argument("--out", metavar="DIR", default=None,
+                       help=f"folder for plots and summary.json (default: ./out/{name})")
+        return p
+
+    p = command("by-hand", "tiny networks worked out step by step",
+                "srn: the 2-2-2 SRN with every weight 1 (outputs 4, 12, 32 without an "
+                "activation; 1.928..., 1.998..., 1.99997... with tanh). lstm: the hand-wired "
+                "lecture LSTM (outputs 0 0 0 0 0 7 0 0 6).")
+    p.add_argument("network", choices=("srn", "lstm"), help="which network")
+    p.add_argument("--backward", action="store_true",
+                   help="srn: also print BPTT for the loss L = sum of all outputs, with every "
+                        "intermediate value (dh, da, dW_ih, dW_hh, dW_out, db)")
+
+    p = command("hello", '"hello" -> "ohlol" with an RNNCell and an Embedding-RNN',
+                "Learn to map 'hello' to 'ohlol': an RNNCell(4, 4) whose hidden state is the "
+                "logits (loss summed over the 5 steps, Adam lr 0.1), then Embedding -> "
+                "2-layer RNN -> Linear. Prints the predicted string and loss every epoch.")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default 15)")
+
+    p = command("digitsum", "SRN / LSTM / GRU on DigitSum at growing lengths",
+                "The long-range dependency experiment: sum the first two digits of a noisy "
+                "digit sequence. The default run trains every model at lengths 5 and 10 with "
+                "the book's recipe (about a minute); --full runs every model at 5..35.")
+    p.add_argument("--models", type=_choice_list(("srn", "lstm", "gru")), default=None,
+                   help="comma-separated, from srn, lstm, gru (default: all three)")
+    p.add_argument("--lengths", type=_lengths, default=None,
+                   help="comma-separated sequence lengths >= 3 (default 5,10; --full: "
+                        "5,10,...,35)")
+    p.add_argument("--recipe", choices=("book", "better"), default="book",
+                   help="book: k=3 (300 examples), Adam 1e-3, batch 8, 500 epochs. better: "
+                        "k=100, forget-gate bias 1, clipping at 1, batch 32, lr 3e-3, <= 40 "
+                        "epochs with early stopping")
+    p.add_argument("--full", action="store_true",
+                   help="every model at every length with the recipe's full epochs "
+                        "(several minutes)")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="override the number of epochs")
+    p.add_argument("--k", type=_positive_int, default=None,
+                   help="noisy training copies of each of the 100 digit pairs (book: 3)")
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="read DIR/<length>/{train,dev,test}.txt instead of generating data")
+    p.add_argument("--save-data", metavar="DIR", default=None,
+                   help="write the data used to DIR/<length>/{train,dev,test}.txt")
+    p.add_argument("--explode", action="store_true",
+                   help="run the gradient-explosion experiment instead (same as 'minirnn "
+                        "explode')")
+
+    p = command("explode", "exploding gradients in an SRN, with and without clipping",
+                "An SRN at DigitSum length 20, SGD lr 0.2 on the summed loss: the L2 norm of "
+                "each weight's gradient at every step, without and with clip_grad_norm_ at 5.")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default 50)")
+
+    p = command("seq2seq", "encoder–decoder: hello->hola, cat->gato, good->bueno",
+                "A character-level encoder–decoder trained with teacher forcing, decoded "
+                "greedily.")
+    p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="rnn",
+                   help="recurrent layer of encoder and decoder (default rnn)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default 150)")
+
+    p = command("charlm", "a character language model with text generation",
+                "Train a character LM, report training and held-out perplexity per epoch "
+                "against a unigram baseline, then generate text greedily and by sampling. "
+                "Default corpus: Python's own help texts (first 100k characters; --full: all).")
+    p.add_argument("--model", choices=("rnn", "gru", "lstm"), default="lstm",
+                   help="recurrent layer (default lstm)")
+    p.add_argument("--layers", type=_positive_int, default=1,
+                   help="stacked layers (e.g. --model lstm --layers 2)")
+    p.add_argument("--hidden", type=_positive_int, default=None, help="hidden size (256)")
+    p.add_argument("--sampling", choices=("random", "sequential"), default="random",
+                   help="random windows (state reset each batch) or sequential (state "
+                        "carried across batches)")
+    p.add_argument("--corpus", metavar="FILE", default=None,
+                   help="any UTF-8 text file (Chinese works too)")
+    p.add_argument("--max-chars", type=_positive_int, default=None,
+                   help="use only the first N characters")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (12; --full 20)")
+    p.add_argument("--full", action="store_true", help="the whole corpus, more epochs")
+    p.add_argument("--prefix", action="append", default=None,
+                   help="text to continue (repeatable)")
+    p.add_argument("--bidirectional", action="store_true",
+                   help="refused: a bidirectional model sees the characters it should predict")
+
+    p = command("compare", "minirnn next to torch: parameters, agreement, speed",
+                "Parameter counts (one bias vs torch's two), outputs and gradients after "
+                "copying torch's weights, and the time ratio. torch is optional.")
+    p.add_argument("--repeats", type=_positive_int, default=None,
+                   help="timing repetitions (default 20)")
+
+    command("gradcheck", "every layer's backward against finite differences",
+            "Run minirnn.gradcheck on every layer type and print the worst relative error "
+            "per parameter -- the thing to run after changing a backward.")
+    return parser
+
+
+# ---- running a subcommand ------------------------------------------------------------------
+
+def _seed(args, demo):
+    return demo.SEED if args.seed is None else args.seed
+
+
+def _out(args, name):
+    return args.out or os.path.join("out", name)
+
+
+def run_command(args):
+    """Run the parsed subcommand; returns (output folder, numbers to save)."""
+    name = args.command
+    out = _out(args, name)
+    if name == "by-hand":
+        from .demos import by_hand
+        if args.network == "srn":
+            return out, by_hand.run_srn(backward=args.backward)
+        return out, by_hand.run_lstm(out=out)
+    if name == "hello":
+        from .demos import hello
+        return out, hello.run(seed=_seed(args, hello), epochs=args.epochs, out=out)
+    if name == "explode" or (name == "digitsum" and args.explode):
+        from .demos import explode
+        out = args.out or os.path.join("out", "explode")
+        kwargs = {} if args.epochs is None else {"epochs": args.epochs}
+        return out, explode.run(seed=_seed(args, explode), out=out, **kwargs)
+    if name == "digitsum":
+        from .demos import digitsum
+        return out, digitsum.run(models=args.models, lengths=args.lengths, recipe=args.recipe,
+                                 full=args.full, epochs=args.epochs, k=args.k,
+                                 seed=_seed(args, digitsum), out=out, data_dir=args.data,
+                                 save_data=args.save_data)
+    if name == "seq2seq":
+        from .demos import seq2seq
+        kwargs = {} if args.epochs is None else {"epochs": args.epochs}
+        return out, seq2seq.run(cell=args.cell, seed=_seed(args, seq2seq), out=out, **kwargs)
+    if name == "charlm":
+        from .demos import charlm
+        return out, charlm.run(cell=args.model, layers=args.layers,
+                               hidden=args.hidden or charlm.HIDDEN, sampling=args.sampling,
+                               corpus_path=args.corpus, epochs=args.epochs, full=args.full,
+                               max_chars=args.max_chars, prefixes=args.prefix,
+                               bidirectional=args.bidirectional, seed=_seed(args, charlm),
+                               out=out)
+    if name == "compare":
+        from .demos import compare
+        kwargs = {} if args.repeats is None else {"repeats": args.repeats}
+        return out, compare.run(seed=_seed(args, compare), **kwargs)
+    if name == "gradcheck":
+        from .demos import gradcheck
+        return out, gradcheck.run(seed=_seed(args, gradcheck))
+    raise AssertionError(name)
+
+
+def _jsonable(value):
+    """The printable numbers of a demo's result (models and other objects dropped)."""
+    if isinstance(value, dict):
+        items = ((str(k), _jsonable(v)) for k, v in value.items())
+        return {k: v for k, v in items if v is not _SKIP}
+    if isinstance(value, (list, tuple)):
+        return [v for v in map(_jsonable, value) if v is not _SKIP]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return _SKIP
+
+
+_SKIP = object()
+
+
+def write_summary(out, result):
+    """out/summary.json with the numbers of ``result``; returns the path."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "summary.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(_jsonable(result), f, indent=1, allow_nan=True)
+    return path
+
+
+def main(argv=None):
+    """Entry point of the ``minirnn`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        out, result = run_command(args)
+        write_summary(out, result)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:          # e.g. `minirnn by-hand srn | head`: the reader left
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    except (ValueError, OSError, ImportError) as e:
+        # bad input (a missing or empty corpus, a malformed data file, a refused option):
+        # the message says what is wrong; a traceback would only hide it
+        if os.environ.get("MINIRNN_DEBUG"):
+            raise
+        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"minirnn {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""The classic RNN exercises, one module each; ``minirnn <subcommand>`` runs them.
+
+    by_hand    the all-ones SRN (forward and BPTT) and the hand-wired lecture LSTM
+    hello      "hello" -> "ohlol"
+    digitsum   SRN / LSTM / GRU memory against sequence length
+    explode    exploding gradients and clipping
+    seq2seq    an encoder–decoder: hello -> hola
+    charlm     a character language model
+    compare    minirnn next to torch
+    gradcheck  every backward against finite differences
+
+Each module has its constants at the top and a ``run(...)`` that prints what a learner wants
+to see and returns the numbers (so tests can check them).
+"""

@@ -1,0 +1,13 @@
+"""Ready-made models built from minirnn.nn layers, each with its own backward:
+
+    SequenceClassifier  Embedding -> RNN/LSTM/GRU -> Linear on the last hidden state
+    CharLM              character language model (next-character logits at every step)
+    EncoderDecoder      encoder and decoder RNNs, teacher forcing, greedy decoding
+
+Every model has ``config``, the constructor arguments, so ``type(m)(**m.config)`` rebuilds it.
+"""
+from .charlm import CharLM
+from .classifier import SequenceClassifier
+from .seq2seq import EncoderDecoder
+
+__all__ = ["SequenceClassifier", "CharLM", "EncoderDecoder"]

@@ -1,0 +1,152 @@
+"""The ``minirnn`` command: help for everything, one-line errors for bad input.
+
+Most tests call ``minirnn.cli.main`` in-process (fast); a few run the installed console script
+and ``python -m minirnn`` to check that the entry points themselves work.
+"""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from minirnn import cli
+from minirnn.demos._common import blas_threads
+
+SUBCOMMANDS = ("by-hand", "hello", "digitsum", "explode", "seq2seq", "charlm", "compare",
+               "gradcheck")
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    with blas_threads(1):
+        yield
+
+
+def run_main(capsys, *argv):
+    """(exit status, stdout, stderr) of ``minirnn argv...`` run in-process."""
+    try:
+        status = cli.main(list(argv))
+    except SystemExit as e:             # argparse exits for --help and usage errors
+        status = e.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_line_error(status, err, *words):
+    assert status not in (0, None)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+# ---- entry points ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["minirnn"], [sys.executable, "-m", "minirnn"]])
+def test_entry_points_show_help(command):
+    done = subprocess.run(command + ["--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for name in SUBCOMMANDS:
+        assert name in done.stdout
+
+
+def test_console_script_reports_bad_input_in_one_line(tmp_path):
+    done = subprocess.run(["minirnn", "charlm", "--corpus", str(tmp_path / "missing.txt")],
+                          capture_output=True, text=True, timeout=60)
+    assert_one_line_error(done.returncode, done.stderr, "missing.txt")
+
+
+def test_no_subcommand_prints_help(capsys):
+    status, out, _ = run_main(capsys)
+    assert status == 0 and "digitsum" in out
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help_with_seed_and_out(capsys, name):
+    status, out, _ = run_main(capsys, name, "--help")
+    assert status == 0
+    assert "--seed" in out and "--out" in out and f"./out/{name}" in out.replace("\n", "")
+
+
+# ---- bad arguments: a non-zero exit and one line, never a traceback ------------------------
+
+def test_unknown_model(capsys):
+    status, _, err = run_main(capsys, "digitsum", "--models", "lstm,transformer")
+    assert_one_line_error(status, err, "unknown model", "transformer")
+    status, _, err = run_main(capsys, "charlm", "--model", "transformer")
+    assert_one_line_error(status, err, "transformer")
+
+
+def test_length_below_three(capsys):
+    status, _, err = run_main(capsys, "digitsum", "--lengths", "5,2")
+    assert_one_line_error(status, err, "length 2", "at least 3")
+
+
+def test_missing_corpus_file(capsys, tmp_path):
+    status, _, err = run_main(capsys, "charlm", "--corpus", str(tmp_path / "nope.txt"))
+    assert_one_line_error(status, err, "nope.txt", "no such file")
+
+
+def test_empty_corpus_file(capsys, tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("", encoding="utf-8")
+    status, _, err = run_main(capsys, "charlm", "--corpus", str(path))
+    assert_one_line_error(status, err, "empty")
+
+
+def test_bidirectional_charlm_is_refused_with_the_reason(capsys):
+    status, _, err = run_main(capsys, "charlm", "--bidirectional")
+    assert_one_line_error(status, err, "sees the future")
+
+
+def test_missing_data_folder_and_bad_numbers(capsys, tmp_path):
+    status, _, err = run_main(capsys, "digitsum", "--data", str(tmp_path / "none"))
+    assert_one_line_error(status, err, "no such folder")
+    status, _, err = run_main(capsys, "hello", "--epochs", "0")
+    assert_one_line_error(status, err, "positive integer")
+    status, _, err = run_main(capsys, "by-hand", "gru")
+    assert_one_line_error(status, err, "invalid choice")
+
+
+# ---- subcommands that run in a blink -------------------------------------------------------
+
+def test_by_hand_srn_backward_and_summary(capsys, tmp_path):
+    status, out, _ = run_main(capsys, "by-hand", "srn", "--backward", "--out", str(tmp_path))
+    assert status == 0
+    assert "[4, 4]" in out and "[12, 12]" in out and "[32, 32]" in out
+    assert "1.9280551601516338" in out and "dW_out" in out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["outputs"]["identity"] == [4.0, 12.0, 32.0]
+
+
+def test_by_hand_lstm_writes_its_plot(capsys, tmp_path):
+    status, out, _ = run_main(capsys, "by-hand", "lstm", "--out", str(tmp_path))
+    assert status == 0 and "0 3 3 7 7 7 0 6 6" in out and "0 0 0 0 0 7 0 0 6" in out
+    assert (tmp_path / "lecture_lstm_gates.png").stat().st_size > 1000
+
+
+def test_digitsum_with_saved_then_read_data(capsys, tmp_path):
+    args = ["digitsum", "--models", "gru", "--lengths", "4", "--epochs", "1"]
+    status, out, _ = run_main(capsys, *args, "--save-data", str(tmp_path / "d"),
+                              "--out", str(tmp_path / "a"))
+    assert status == 0 and "| GRU |" in out
+    assert (tmp_path / "d" / "4" / "train.txt").read_text().count("\n") == 300
+    status, _, _ = run_main(capsys, *args, "--data", str(tmp_path / "d"),
+                            "--out", str(tmp_path / "b"))
+    assert status == 0
+    a = json.loads((tmp_path / "a" / "summary.json").read_text())["rows"]
+    b = json.loads((tmp_path / "b" / "summary.json").read_text())["rows"]
+    assert [r["test_accuracy"] for r in a] == [r["test_accuracy"] for r in b]
+
+
+def test_digitsum_explode_flag_runs_the_explosion_experiment(capsys, tmp_path):
+    status, out, _ = run_main(capsys, "digitsum", "--explode", "--epochs", "1",
+                              "--out", str(tmp_path))
+    assert status == 0 and "without clipping" in out and "clip_grad_norm_" in out
+    assert (tmp_path / "grad_norms_W_hh.png").exists()
+
+
+def test_seq2seq_command(capsys, tmp_path):
+    status, out, _ = run_main(capsys, "seq2seq", "--cell", "gru", "--out", str(tmp_path))
+    assert status == 0 and "3/3 correct" in out

@@ -1,0 +1,225 @@
+"""The demos reproduce their documented numbers (fast settings where the default is long).
+
+by-hand values are compared exactly; training demos use their default seeds, so their
+results are deterministic on one machine.
+"""
+import sys
+
+import numpy as np
+import pytest
+
+from minirnn.demos import (by_hand, charlm, compare, digitsum, explode, gradcheck, hello,
+                           seq2seq)
+from minirnn.demos._common import blas_threads
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path):
+    with open(path, "rb") as f:
+        head = f.read(8)
+    assert head == PNG, f"{path} is not a PNG"
+    assert len(open(path, "rb").read()) > 1000, f"{path} is (nearly) empty"
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Small matrices: one BLAS thread is faster and immune to busy neighbours."""
+    with blas_threads(1):
+        yield
+
+
+# ---- by hand -----------------------------------------------------------------------------
+
+def test_srn_by_hand_outputs_are_exact(capsys):
+    r = by_hand.run_srn()
+    assert r["outputs"]["identity"] == [4.0, 12.0, 32.0]
+    assert r["outputs"]["tanh"] == [1.9280551601516338, 1.9984510891336251, 1.9999753470497836]
+    for activation in ("identity", "tanh"):
+        for y in r["modules"][activation]:                 # RNNCell loop, then RNN layer
+            assert y[:, 0].tolist() == r["outputs"][activation]
+            assert y[:, 1].tolist() == r["outputs"][activation]   # both units equal
+    text = capsys.readouterr().out
+    assert "[4, 4]" in text and "[32, 32]" in text and "1.9999753470497836" in text
+    assert "relu" in text                                  # says relu stands in for identity
+
+
+def test_srn_backward_by_hand():
+    """L = Σ y; identity: every value is an integer worked out in the module docstring."""
+    r = by_hand.run_srn(backward=True, verbose=False)
+    g = r["grads"]["identity"]
+    np.testing.assert_array_equal(g["W_ih"], np.full((2, 2), 24.0))
+    np.testing.assert_array_equal(g["W_hh"], np.full((2, 2), 24.0))
+    np.testing.assert_array_equal(g["b"], [22.0, 22.0])
+    np.testing.assert_array_equal(g["W_out"], np.full((2, 2), 24.0))
+    np.testing.assert_array_equal(g["b_out"], [3.0, 3.0])
+    for activation in ("identity", "tanh"):
+        for name, value in r["grads"][activation].items():
+            np.testing.assert_allclose(value, r["module_grads"][activation][name],
+                                       rtol=1e-12, err_msg=f"{activation} {name}")
+
+
+def test_srn_backward_prints_every_intermediate(capsys):
+    by_hand.run_srn(backward=True)
+    text = capsys.readouterr().out
+    for what in ("dh ", "da ", "dW_ih", "dW_hh", "dW_out", "db "):
+        assert what in text
+    assert "dh_next = da W_hh               = [28, 28]" in text
+
+
+def test_lecture_lstm_is_exact(tmp_path, capsys):
+    r = by_hand.run_lstm(out=tmp_path)
+    exact = r["step"]
+    assert exact["memory_before"].tolist() == [0, 0, 3, 3, 7, 7, 7, 0, 6]
+    assert exact["memory"].tolist() == [0, 3, 3, 7, 7, 7, 0, 6, 6]
+    assert exact["output"].tolist() == [0, 0, 0, 0, 0, 7, 0, 0, 6]
+    smooth = r["standard"]["output"]
+    assert abs(smooth[5] - 0.9636) < 1e-4 and abs(smooth[8] - 0.7616) < 1e-4
+    text = capsys.readouterr().out
+    assert "i, f, g, o" in text
+    assert_png(tmp_path / "lecture_lstm_gates.png")
+
+
+# ---- hello, seq2seq --------------------------------------------------------------------------
+
+def test_hello_reaches_ohlol_within_15_epochs(tmp_path):
+    r = hello.run(out=tmp_path, verbose=False)
+    assert r["cell_epoch"] is not None and r["cell_epoch"] <= 15
+    assert r["embedding_epoch"] is not None and r["embedding_epoch"] <= 15
+    assert r["cell"][-1][0] == "ohlol" and r["embedding"][-1][0] == "ohlol"
+    losses = [loss for _, loss in r["cell"]]
+    assert losses[-1] < losses[0]
+    assert_png(tmp_path / "loss_cell.png")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_seq2seq_translates_all_three(cell, tmp_path):
+    r = seq2seq.run(cell=cell, out=tmp_path, verbose=False)
+    assert r["translations"] == {"hello": "hola", "cat": "gato", "good": "bueno"}
+    assert (r["correct"], r["total"]) == (3, 3)
+    assert_png(tmp_path / f"loss_{cell}.png")
+
+
+# ---- digitsum, explode -------------------------------------------------------------------------
+
+def test_digitsum_lstm_length_5_book_recipe():
+    """The book's recipe (k=3, Adam 1e-3, batch 8, 500 epochs, best dev epoch): >= 0.9."""
+    r = digitsum.train_one("lstm", 5, "book")
+    assert r["test_accuracy"] >= 0.9, r["test_accuracy"]
+    assert r["epochs"] == 500
+
+
+def test_digitsum_run_writes_table_csv_and_plots(tmp_path):
+    r = digitsum.run(models=["srn", "lstm"], lengths=[10], epochs=3, out=tmp_path / "o",
+                     save_data=tmp_path / "data", verbose=False)
+    assert [(row["model"], row["length"], row["epochs"]) for row in r["rows"]] == [
+        ("srn", 10, 3), ("lstm", 10, 3)]
+    assert r["table"].startswith("| model | L=10 |")
+    for name in ("loss_srn_L10.png", "loss_lstm_L10.png", "accuracy_vs_length.png",
+                 "lstm_gates.png"):
+        assert_png(tmp_path / "o" / name)
+    csv = (tmp_path / "o" / "results.csv").read_text().splitlines()
+    assert csv[0].startswith("model,length,test_accuracy") and len(csv) == 3
+    assert set(r["gates"]) >= {"i", "f", "o", "c"} and r["gates"]["c"].shape == (10, 32)
+    # the saved text files read back to the same data, so the same run gives the same numbers
+    again = digitsum.run(models=["srn", "lstm"], lengths=[10], epochs=3, out=tmp_path / "o2",
+                         data_dir=tmp_path / "data", verbose=False, plots=False)
+    assert [row["test_accuracy"] for row in again["rows"]] == [
+        row["test_accuracy"] for row in r["rows"]]
+
+
+def test_digitsum_refuses_short_lengths_and_missing_data(tmp_path):
+    with pytest.raises(ValueError, match="length"):
+        digitsum.run(lengths=[2], verbose=False)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        digitsum.run(lengths=[5], data_dir=tmp_path / "nowhere", verbose=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("length", [20, 35])
+def test_digitsum_better_recipe_lstm(length):
+    """The documented better recipe: LSTM >= 0.95 test accuracy (about 25 s and 40 s)."""
+    r = digitsum.train_one("lstm", length, "better")
+    assert r["test_accuracy"] >= 0.95, r["test_accuracy"]
+
+
+def test_explode_logs_norms_and_clipping_tames_them(tmp_path):
+    r = explode.run(out=tmp_path, verbose=False)
+    plain, clipped = r["no_clip"], r["clip"]
+    steps = explode.EPOCHS * (300 // explode.BATCH + (300 % explode.BATCH > 0))
+    for run in (plain, clipped):
+        assert set(run["norms"]) == {"W_ih", "W_hh", "b"}
+        assert all(len(v) == steps for v in run["norms"].values())
+    assert max(plain["norms"]["W_hh"]) > 10 * explode.MAX_NORM        # it does explode
+    assert plain["losses"][-1] > 2 * clipped["losses"][-1]           # and never recovers
+    assert plain["weight_norms"]["W_hh"] > clipped["weight_norms"]["W_hh"]
+    for name in ("grad_norms_no_clip.png", "grad_norms_clip.png", "grad_norms_W_hh.png"):
+        assert_png(tmp_path / name)
+
+
+# ---- charlm -------------------------------------------------------------------------------------
+
+FAST_LM = dict(hidden=128, epochs=5, max_chars=30_000)
+
+
+def test_charlm_beats_the_unigram_baseline(tmp_path):
+    r = charlm.run(cell="gru", sampling="sequential", out=tmp_path, verbose=False, **FAST_LM)
+    assert r["held_out_ppl"][-1] < 0.75 * r["unigram_ppl"], (r["held_out_ppl"], r["unigram_ppl"])
+    assert r["train_ppl"][-1] < r["train_ppl"][0]
+    for prefix, texts in r["samples"].items():
+        assert set(texts) == {"greedy", "T=0.5", "T=1"}
+        assert all(t.startswith(prefix) and len(t) == len(prefix) + charlm.GENERATE
+                   for t in texts.values())
+    assert_png(tmp_path / "perplexity.png")
+
+
+def test_charlm_random_sampling_learns_too():
+    r = charlm.run(cell="rnn", sampling="random", verbose=False, plots=False, **FAST_LM)
+    assert r["held_out_ppl"][-1] < r["unigram_ppl"]
+
+
+def test_charlm_reads_any_utf8_corpus(tmp_path):
+    path = tmp_path / "chinese.txt"
+    path.write_text("床前明月光，疑是地上霜。举头望明月，低头思故乡。\n" * 80, encoding="utf-8")
+    r = charlm.run(cell="lstm", corpus_path=path, hidden=32, epochs=2, verbose=False,
+                   plots=False)
+    assert r["vocab_size"] == len(set(path.read_text(encoding="utf-8"))) + 1   # + unknown
+    assert r["samples"] and all(p in "床前明月光" for p in "".join(r["samples"]))
+
+
+def test_charlm_refuses_bad_corpora_and_bidirectional(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        charlm.run(corpus_path=tmp_path / "missing.txt", verbose=False)
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    with pytest.raises(ValueError, match="empty"):
+        charlm.run(corpus_path=tmp_path / "empty.txt", verbose=False)
+    with pytest.raises(ValueError, match="sees the future"):
+        charlm.run(bidirectional=True, verbose=False)
+
+
+# ---- compare, gradcheck ---------------------------------------------------------------------
+
+def test_compare_counts_and_agreement():
+    pytest.importorskip("torch")
+    r = compare.run(repeats=1, verbose=False)
+    assert r["counts"]["LSTM"] == (2480, 2560)
+    assert r["counts"]["RNN"] == (620, 640) and r["counts"]["GRU"] == (1860, 1920)
+    for name, errors in r["agreement"].items():
+        assert max(errors.values()) < 1e-12, (name, errors)
+    assert set(r["speed"]) == {"RNN", "LSTM", "GRU"}
+
+
+def test_compare_without_torch_says_how_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)        # `import torch` now fails
+    r = compare.run(verbose=True)
+    assert r["torch"] is False and r["counts"]["LSTM"] == (2480, 2560)
+    text = capsys.readouterr().out
+    assert "pip install torch==2.13.0" in text and "pip install -e .[test]" in text
+
+
+def test_gradcheck_demo_passes_every_layer(capsys):
+    results = gradcheck.run()
+    assert len(results) >= 10
+    worst = max(max(e.values()) for e in results.values())
+    assert worst < gradcheck.TOLERANCE
+    assert "every backward agrees" in capsys.readouterr().out

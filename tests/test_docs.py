@@ -1,0 +1,303 @@
+"""The documents in docs/ say true things about the code, checked on every test run.
+
+1. Code references. Every link to a line of the package has one form,
+       [lstm.py:139-141](../minirnn/functional/lstm.py#L139-L141) (lstm_backward, eq. 5')
+   (a single line: ``[rnn.py:89](../minirnn/functional/rnn.py#L89)``; several equations:
+   ``eq. 2', 3'``; no equation: just the function's name). The file exists, the lines lie
+   inside the named function or class (``inspect.getsourcelines``), and each cited tag, written
+   ``(5')`` in the code, appears in those lines and in the module's docstring.
+2. Names. Every `minirnn.x.y` in backticks is an importable module or attribute, every
+   repository path in backticks exists, every `minirnn <subcommand> ...` shown is a command
+   the CLI's parser accepts, and every link to another document (and its #anchor) resolves.
+3. Code blocks. Every ```python block runs (unless marked ``<!-- no-run -->``): the blocks of
+   one document in order, sharing one namespace. A ```text block marked ``<!-- output -->`` after one is what that block prints:
+   the words are equal, and the numbers agree to the digits shown. (Numbers shown below 1e-7
+   are rounding noise, such as a gradient check's error; they need only stay below 1e-7 and
+   within a factor of 100.)
+4. The worked example. Every ```text block marked ``<!-- by-hand -->`` in docs/bptt.md is a run
+   of consecutive lines of what ``python -m minirnn by-hand srn --backward`` prints, and every
+   number in that section's prose is a number the command prints.
+"""
+import contextlib
+import importlib
+import inspect
+import io
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOC_IDS = [p.name for p in DOCS]
+
+# [lstm.py:139-141](../minirnn/functional/lstm.py#L139-L141) (lstm_backward, eq. 5')
+REF = re.compile(r"\[(?P<name>[\w/]+\.py):(?P<a>\d+)(?:-(?P<b>\d+))?\]"
+                 r"\(\.\./(?P<path>minirnn/[\w/]+\.py)#L(?P<la>\d+)(?:-L(?P<lb>\d+))?\)"
+                 r"\s+\((?P<func>[\w.]+)(?:,\s+eq\.\s+(?P<eqs>[^)]+))?\)")
+LINE_LINK = re.compile(r"\]\(\.\./minirnn/[^)]*#L\d")      # any link to a line of the package
+NAME = re.compile(r"`(minirnn(?:\.\w+)+)")
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+# ---- reading markdown ----------------------------------------------------------------------
+
+def blocks(text):
+    """Fenced blocks as (language, code, marker) in order; marker is the HTML comment on the
+    nearest non-blank line above the fence ('output', 'by-hand', ...) or None."""
+    out, lines, i = [], text.split("\n"), 0
+    while i < len(lines):
+        m = re.match(r"^```(\w*)\s*$", lines[i])
+        if not m:
+            i += 1
+            continue
+        j = i + 1
+        while not lines[j].startswith("```"):
+            j += 1
+        above = next((ln.strip() for ln in reversed(lines[:i]) if ln.strip()), "")
+        marker = re.fullmatch(r"<!--\s*([\w-]+)\s*-->", above)
+        out.append((m.group(1), "\n".join(lines[i + 1:j]), marker and marker.group(1)))
+        i = j + 1
+    return out
+
+
+def prose(text):
+    """``text`` without its fenced blocks."""
+    return re.sub(r"^```.*?^```[ \t]*$", "", text, flags=re.S | re.M)
+
+
+def section(text, heading_words):
+    """The ``## `` section whose heading contains ``heading_words``, up to the next one."""
+    m = re.search(rf"^## [^\n]*{re.escape(heading_words)}.*?(?=^## |\Z)", text, re.S | re.M)
+    assert m, f"no section with {heading_words!r} in its heading"
+    return m.group(0)
+
+
+def numbers(text):
+    return [float(t) for t in NUMBER.findall(text)]
+
+
+# ---- 1. code references --------------------------------------------------------------------
+
+def all_refs():
+    for doc in DOCS:
+        for m in REF.finditer(doc.read_text(encoding="utf-8")):
+            yield pytest.param(doc.name, m, id=f"{doc.name}:{m.group(0).split(']')[0][1:]}")
+
+
+def test_every_document_cites_code():
+    for doc in DOCS:
+        if doc.name in ("bptt.md", "gradient-checking.md", "architecture.md"):
+            assert REF.search(doc.read_text(encoding="utf-8")), f"{doc.name} cites no code"
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_line_links_have_the_one_form(doc):
+    """A link to package lines that is not a full reference (wrong anchor, no function) fails."""
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    full = {m.start("path") - 5 for m in REF.finditer(text)}   # where each "](../" begins
+    bad = [text[max(0, k.start() - 40):k.end() + 40] for k in LINE_LINK.finditer(text)
+           if k.start() not in full]
+    assert not bad, f"links not in the form [f.py:a-b](../minirnn/...#La-Lb) (func, eq. N): {bad}"
+
+
+@pytest.mark.parametrize("doc,m", list(all_refs()))
+def test_code_reference(doc, m):
+    path, func = m.group("path"), m.group("func")
+    a, b = int(m.group("a")), int(m.group("b") or m.group("a"))
+    assert path.endswith(m.group("name")), f"link text {m.group('name')} is not {path}"
+    assert (m.group("la"), m.group("lb")) == (m.group("a"), m.group("b")), \
+        f"the anchor #L{m.group('la')}-L{m.group('lb')} differs from the text's lines {a}-{b}"
+    assert a <= b, f"empty line range {a}-{b}"
+    file = ROOT / path
+    assert file.is_file(), f"{path} does not exist"
+    module = importlib.import_module(path[:-3].replace("/", "."))
+    obj = module
+    for part in func.split("."):
+        assert hasattr(obj, part), f"{func} is not defined in {path}"
+        obj = getattr(obj, part)
+    source, first = inspect.getsourcelines(obj)
+    last = first + len(source) - 1
+    tags = [t.strip() for t in (m.group("eqs") or "").split(",") if t.strip()]
+    # where the tags are now, to help whoever updates the reference after the code moved
+    hint = "; ".join(f"({t}) is on lines {[first + i for i, ln in enumerate(source) if f'({t})' in ln]}"
+                     for t in tags)
+    assert first <= a and b <= last, \
+        f"lines {a}-{b} are outside {func}, which spans lines {first}-{last} of {path}. {hint}"
+    cited = "".join(file.read_text(encoding="utf-8").split("\n")[a - 1:b])
+    for tag in tags:
+        assert f"({tag})" in cited, f"({tag}) does not appear in {path} lines {a}-{b}. {hint}"
+        assert f"({tag})" in (module.__doc__ or ""), f"({tag}) is not an equation of {path}"
+
+
+# ---- 2. dotted names -----------------------------------------------------------------------
+
+def resolve(dotted):
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for attr in parts[k:]:
+            obj = getattr(obj, attr)        # AttributeError: the name does not exist
+        return obj
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_dotted_names_resolve(doc):
+    text = prose((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    names = sorted(set(NAME.findall(text)))
+    missing = []
+    for name in names:
+        try:
+            resolve(name)
+        except (ImportError, AttributeError):
+            missing.append(name)
+    assert not missing, f"names in {doc} that do not resolve: {missing}"
+
+
+def slug(heading):
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_links_between_documents_resolve(doc):
+    """[text](other.md#anchor) and [text](#anchor): the file exists and has that heading."""
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    for target, anchor in re.findall(r"\]\(([\w.-]*\.md|)(?:#([\w-]+))?\)", prose(text)):
+        file = ROOT / "docs" / (target or doc)
+        assert file.is_file(), f"{doc} links to {target}, which does not exist"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", prose(file.read_text(encoding="utf-8")), re.M)
+            assert anchor in {slug(h) for h in headings}, f"{doc}: no heading #{anchor} in {file.name}"
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_paths_exist(doc):
+    """Every repository path in backticks (`minirnn/...`, `tests/...`, ...) exists."""
+    text = prose((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    paths = re.findall(r"`((?:minirnn|tests|docs|benchmarks)/[\w/.-]*)`", text)
+    missing = [p for p in paths if not (ROOT / p).exists()]
+    assert not missing, f"paths in {doc} that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_commands_parse(doc):
+    """Every `minirnn ...` command shown (in backticks or a bash block) is one the CLI accepts."""
+    from minirnn.cli import build_parser
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    commands = re.findall(r"`(?:python -m )?minirnn ([^`]+)`", prose(text))
+    for lang, code, _ in blocks(text):
+        if lang in ("bash", "sh", "console"):
+            commands += re.findall(r"^\s*(?:\$\s*)?(?:python -m )?minirnn ([^#\n]+)", code, re.M)
+    for command in commands:
+        try:
+            build_parser().parse_args(shlex.split(command))
+        except SystemExit:
+            pytest.fail(f"{doc}: `minirnn {command}` is not a valid command")
+
+
+# ---- 3. code blocks and their output -------------------------------------------------------
+
+def same_number(shown, got):
+    """``got`` (as printed now) agrees with ``shown`` (in the document) to the digits shown."""
+    x, y = float(shown), float(got)
+    if abs(x) < 1e-7:                        # rounding noise: below 1e-7, same magnitude
+        return abs(y) < 1e-7 and (x == 0 or y == 0 or 1e-2 <= abs(y / x) <= 1e2)
+    mantissa, _, exponent = shown.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    unit = 10.0 ** (-decimals) * 10.0 ** int(exponent or 0)
+    return abs(x - y) <= unit * (1 + 1e-9)
+
+
+def same_output(shown, got):
+    """None if ``got`` matches ``shown`` (words equal, numbers to the digits shown), else why."""
+    shown_lines = [ln.rstrip() for ln in shown.strip("\n").split("\n")]
+    got_lines = [ln.rstrip() for ln in got.strip("\n").split("\n")]
+    if len(shown_lines) != len(got_lines):
+        return f"{len(got_lines)} lines printed, {len(shown_lines)} shown"
+    for s, g in zip(shown_lines, got_lines):
+        if NUMBER.sub("#", s).split() != NUMBER.sub("#", g).split():
+            return f"line differs:\n  shown:   {s}\n  printed: {g}"
+        for a, b in zip(NUMBER.findall(s), NUMBER.findall(g)):
+            if not same_number(a, b):
+                return f"number {b} printed, {a} shown:\n  shown:   {s}\n  printed: {g}"
+    return None
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_code_blocks_run_and_print_what_is_shown(doc):
+    found = blocks((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    namespace = {"__name__": f"docs_{Path(doc).stem.replace('-', '_')}"}
+    for k, (lang, code, marker) in enumerate(found):
+        if lang != "python" or marker == "no-run":
+            continue
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            exec(compile(code, f"{doc} block {k}", "exec"), namespace)
+        nxt = found[k + 1] if k + 1 < len(found) else None
+        if nxt is not None and nxt[2] == "output":
+            problem = same_output(nxt[1], buf.getvalue())
+            assert problem is None, f"{doc}, python block {k}: {problem}"
+    outputs = [k for k, (_, _, marker) in enumerate(found) if marker == "output"]
+    for k in outputs:
+        assert k > 0 and found[k - 1][0] == "python", \
+            f"{doc}: an <!-- output --> block (block {k}) does not follow a python block"
+
+
+# ---- 4. the worked example -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def by_hand_output(tmp_path_factory):
+    """What ``python -m minirnn by-hand srn --backward`` prints (run from an empty folder)."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([sys.executable, "-m", "minirnn", "by-hand", "srn", "--backward"],
+                         capture_output=True, text=True, encoding="utf-8", env=env,
+                         cwd=tmp_path_factory.mktemp("by_hand"), timeout=60)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_worked_example_blocks_are_printed_verbatim(by_hand_output):
+    printed = [ln.rstrip() for ln in by_hand_output.split("\n")]
+    text = section((ROOT / "docs" / "bptt.md").read_text(encoding="utf-8"), "worked example")
+    shown = [code for lang, code, marker in blocks(text) if marker == "by-hand"]
+    assert len(shown) >= 3, "the worked example shows the forward and the backward output"
+    for code in shown:
+        lines = [ln.rstrip() for ln in code.split("\n")]
+        starts = [i for i in range(len(printed) - len(lines) + 1)
+                  if printed[i:i + len(lines)] == lines]
+        assert starts, ("this block is not what `minirnn by-hand srn --backward` prints:\n"
+                        + code)
+
+
+def test_worked_example_prose_numbers_are_printed(by_hand_output):
+    text = section((ROOT / "docs" / "bptt.md").read_text(encoding="utf-8"), "worked example")
+    text = REF.sub("", prose(text))
+    printed = set(numbers(by_hand_output))
+    missing = sorted({n for n in numbers(text)} - printed)
+    assert not missing, f"numbers in the worked example that the command does not print: {missing}"
+    # and the key results really are in the prose
+    for value in (0.9640275800758169, 4.9305596548698816e-05, 0.2834784582031215,
+                  0.14493461514577524):
+        assert value in numbers(text)
+
+
+# ---- the checker itself --------------------------------------------------------------------
+
+def test_same_output_compares_digits_shown():
+    assert same_output("norm 13.0 x 1.9e-24", "norm 13.0 x 1.8999e-24") is None
+    assert same_output("a 0.274", "a 0.2741") is None
+    assert same_output("a 0.274", "a 0.276") is not None
+    assert same_output("error 3e-10", "error 9e-09") is None           # noise below 1e-7
+    assert same_output("error 3e-10", "error 2e-06") is not None
+    assert same_output("True", "False") is not None
+    assert same_output("a\nb", "a") is not None
