@@ -35,7 +35,8 @@ def _copy_floats(tree):
     if isinstance(tree, (tuple, list)):
         return tuple(_copy_floats(item) for item in tree)
     if isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
-        return tree.astype(np.float64, copy=True)
+        # C order: _numeric perturbs through reshape(-1), which must be a view, not a copy
+        return np.array(tree, dtype=np.float64, order="C")
     return tree
 
 

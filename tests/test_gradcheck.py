@@ -209,3 +209,9 @@ def test_gradcheck_leaves_inputs_and_grads_alone():
     minirnn.gradcheck(lin, x)
     np.testing.assert_array_equal(x, x_before)
     np.testing.assert_array_equal(lin.weight.data, w_before)
+
+
+def test_gradcheck_handles_non_contiguous_inputs():
+    x = np.random.default_rng(0).standard_normal((3, 2, 4)).transpose(1, 0, 2)  # not C order
+    m = mnn.GRU(4, 3, rng=0)
+    assert max(minirnn.gradcheck(m, x).values()) < 1e-7

@@ -381,3 +381,23 @@ def configurations(draw, mode):
 def test_random_configurations_match_torch(mode, data):
     config = data.draw(configurations(mode))
     check(mode, **config)
+
+
+def test_lstm_backward_never_reads_uninitialised_memory(monkeypatch):
+    """The whole-block σ' touches block g before it is written: it must hold zeros there."""
+    real_empty = np.empty
+
+    def poisoned_empty(shape, dtype=float, *a, **k):
+        out = real_empty(shape, dtype, *a, **k)
+        if np.dtype(dtype).kind == "f":
+            out.fill(np.nan)
+        return out
+
+    import minirnn.functional.lstm as flstm
+    monkeypatch.setattr(flstm.np, "empty", poisoned_empty)
+    m = mnn.LSTM(3, 4, rng=0)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    out, _ = m(x)
+    with np.errstate(invalid="raise"):
+        dx, _ = m.backward(np.ones_like(out))
+    assert np.isfinite(dx).all() and all(np.isfinite(p.grad).all() for p in m.parameters())

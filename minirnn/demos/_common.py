@@ -14,12 +14,10 @@ def out_dir(path):
     return path
 
 
-def progress(iterable, total=None, desc=None, enabled=None):
+def progress(iterable, total=None, desc=None):
     """``iterable`` wrapped in a tqdm bar when stderr is a terminal and tqdm is installed;
     otherwise ``iterable`` itself (logs and tests stay clean)."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
+    if not sys.stderr.isatty():
         return iterable
     try:
         from tqdm import tqdm
@@ -46,7 +44,7 @@ def save_plot(plot_name, data, path, **kwargs):
         from .. import plot
         getattr(plot, plot_name)(data, path, **kwargs)
     except ImportError as e:
-        print(f"  (plot {os.path.basename(path)} skipped: {e}; pip install matplotlib)")
+        print(f"  (plot {os.path.basename(path)} skipped: {e})")
         return None
     return path
 

@@ -6,9 +6,11 @@
            with tanh they are 1.9280551601516338, 1.9984510891336251, 1.9999753470497836
          (both output units are equal at every step). ``backward=True`` adds BPTT for the
          loss L = Σ_t Σ_k y_t,k (the sum of every output), with every intermediate value.
-``lstm`` the hand-wired LSTM of the well-known lecture example: x = (value, write, reset or
-         -1, read, 1); memory c_t after each step is 0 3 3 7 7 7 0 6 6 and the outputs are
-         0 0 0 0 0 7 0 0 6, exactly, with step gates and an identity cell activation.
+``lstm`` the hand-wired LSTM of the well-known lecture example, x = (x1, x2, x3, 1): x2 = 1
+         writes the value x1 into memory, x2 = −1 resets it, x3 = 1 reads it out. With step
+         gates and an identity cell activation the memory before each step is
+         0 0 3 3 7 7 7 0 6 (after each step 0 3 3 7 7 7 0 6 6) and the outputs are
+         0 0 0 0 0 7 0 0 6, exactly.
 """
 import numpy as np
 
@@ -192,6 +194,9 @@ def run_srn(backward=False, verbose=True):
             say("   (RNN and RNNCell offer only tanh or relu; relu(a) = a whenever a > 0, and")
             say("    every pre-activation here is positive, so relu reproduces the identity)")
         say(f"   same numbers as by hand, both output units equal: {'yes' if same else 'NO'}")
+        documented = result["outputs"][activation] == SRN_OUTPUTS[activation]
+        say(f"   the documented outputs {SRN_OUTPUTS[activation]}: "
+            f"{'reproduced exactly' if documented else 'NOT reproduced'}")
         if backward:
             records, grads = srn_backward_by_hand(activation, steps)
             module_grads = srn_backward_with_modules(nonlinearity)
@@ -267,6 +272,9 @@ def run_lstm(out=None, verbose=True):
         print("memory c_t after each step: " + " ".join(f"{v:g}" for v in exact["memory"])
               + "   (read from lstm.last_gates['c'])")
         print("outputs h_t:                " + " ".join(f"{v:g}" for v in exact["output"]))
+        documented = (exact["memory"].tolist() == LSTM_MEMORY and
+                      exact["output"].tolist() == LSTM_OUTPUTS)
+        print(f"the lecture's numbers: {'reproduced exactly' if documented else 'NOT reproduced'}")
         print()
         print("-- the standard LSTM (sigmoid gates, tanh) with the same weights: smooth --")
         print_lstm(smooth, 4)

@@ -117,7 +117,9 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     h_in, _ = split_states(cc.S, cc.reverse)
     c_in, _ = split_states(cc.C, cc.reverse)
     gact, cact = cc.gate_activation, cc.cell_activation
-    dA = np.empty((T, N, 4 * H), dtype=dtype)              # da for every t
+    # da for every t; zeros, not empty: the σ' line below multiplies block g before it is
+    # overwritten, and leftover memory there could hold NaN or inf
+    dA = np.zeros((T, N, 4 * H), dtype=dtype)
     dHp = None if cc.W_hr is None else np.empty((T, N, P), dtype=dtype)
     dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
