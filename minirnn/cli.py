@@ -9,6 +9,7 @@
     minirnn charlm                      a character language model
     minirnn compare                     minirnn next to torch
     minirnn gradcheck                   every backward against finite differences
+    minirnn bench [--quick ...]         the layer benchmark against torch (minirnn/bench/)
 
 Every subcommand takes --seed and --out DIR (default ./out/<subcommand>), where it writes its
 plots (PNG) and a summary.json of the numbers it printed. Bad arguments and unusable input
@@ -23,6 +24,7 @@ import sys
 import numpy as np
 
 from . import __version__
+from ._io import atomic_write
 
 
 class _Parser(argparse.ArgumentParser):
@@ -177,6 +179,10 @@ def build_parser():
     p.add_argument("--repeats", type=_positive_int, default=None,
                    help="timing repetitions (default 20)")
 
+    sub.add_parser("bench", help="time minirnn's layers against torch's (needs torch)",
+                   add_help=False,     # `minirnn bench --help` shows the benchmark's own help
+                   description="See `minirnn bench --help`.")
+
     command("gradcheck", "every layer's backward against finite differences",
             "Run minirnn.gradcheck on every layer type and print the worst relative error "
             "per parameter -- the thing to run after changing a backward.")
@@ -266,13 +272,18 @@ def write_summary(out, result):
     """out/summary.json with the numbers of ``result``; returns the path."""
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "summary.json")
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path, encoding="utf-8") as f:
         json.dump(_jsonable(result), f, indent=1, allow_nan=True)
     return path
 
 
 def main(argv=None):
     """Entry point of the ``minirnn`` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:              # the benchmark parses its own options
+        from .bench import main as bench_main
+        bench_main(argv[1:])
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -12,6 +12,8 @@ list of open figures are left alone (a headless server and a notebook both work)
 
 import numpy as np
 
+from ._io import atomic_write
+
 _INSTALL = "plotting needs matplotlib: pip install minirnn[plot]"
 
 
@@ -36,7 +38,8 @@ def _integer_ticks(axis):
 def _save(fig, path, title):
     if title:
         fig.suptitle(title)
-    fig.savefig(path, format="png", dpi=100)
+    with atomic_write(path, "wb") as f:           # never a half-written PNG
+        fig.savefig(f, format="png", dpi=100)
     return path
 
 

@@ -4,6 +4,7 @@ Most tests call ``minirnn.cli.main`` in-process (fast); a few run the installed 
 and ``python -m minirnn`` to check that the entry points themselves work.
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -150,3 +151,27 @@ def test_digitsum_explode_flag_runs_the_explosion_experiment(capsys, tmp_path):
 def test_seq2seq_command(capsys, tmp_path):
     status, out, _ = run_main(capsys, "seq2seq", "--cell", "gru", "--out", str(tmp_path))
     assert status == 0 and "3/3 correct" in out
+
+
+def test_bench_subcommand_has_its_own_help(capsys):
+    from minirnn.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--help"])
+    assert e.value.code == 0
+    assert "--inference" in capsys.readouterr().out
+
+
+def test_summary_and_plots_are_written_atomically(tmp_path, monkeypatch):
+    """A failure while writing leaves the previous file whole and no temporary file behind."""
+    from minirnn.cli import write_summary
+    path = write_summary(str(tmp_path), {"a": 1})
+    before = open(path).read()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("minirnn._io.os.replace", boom)
+    with pytest.raises(OSError):
+        write_summary(str(tmp_path), {"a": 2})
+    assert open(path).read() == before
+    assert os.listdir(tmp_path) == ["summary.json"]

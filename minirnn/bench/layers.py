@@ -170,7 +170,7 @@ def bench_naive(dtype, repeat, T=35, N=64, D=32, H=256):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="minirnn bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller grid, fewer repeats")
     p.add_argument("--inference", action="store_true", help="forward under no_grad only")
     p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")

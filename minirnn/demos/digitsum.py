@@ -36,6 +36,7 @@ from ..data import DataLoader, DigitSum, load_digitsum, save_digitsum
 from ..models import SequenceClassifier
 from ..optim import Adam
 from ..train import evaluate, fit
+from .._io import atomic_write
 from ._common import blas_threads, out_dir, progress_bar, save_plot
 
 SEED = 1        # the book's recipe gives the LSTM 0.83-0.97 at length 5 across seeds 0-8
@@ -252,10 +253,10 @@ def run(models=None, lengths=None, recipe="book", full=False, epochs=None, k=Non
 def write_tables(rows, table, models, lengths, out):
     """results.md and results.csv in ``out``; returns their paths."""
     md, csv_path = os.path.join(out, "results.md"), os.path.join(out, "results.csv")
-    with open(md, "w", encoding="utf-8") as f:
+    with atomic_write(md, encoding="utf-8") as f:
         f.write("Test accuracy of the best dev epoch's weights (best epoch / epochs run, "
                 "training seconds)\n\n" + table + "\n")
-    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+    with atomic_write(csv_path, newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, ["model", "length", "test_accuracy", "dev_accuracy", "epochs",
                                "best_epoch", "seconds"])
         w.writeheader()
