@@ -282,3 +282,15 @@ def test_resume_without_a_checkpoint_file_starts_afresh(tmp_path):
     assert fresh.train_loss == plain.train_loss
     _, again = run(tmp_path / "a.npz", epochs=2, resume=True)      # nothing left to do
     assert again.train_loss == plain.train_loss and len(again.epoch) == 2
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    """Atomic writes go through a private temporary file; the result must not stay private."""
+    import minirnn.nn as mnn
+    from minirnn.train import checkpoint
+    mask = os.umask(0o022)
+    try:
+        path = checkpoint.save(str(tmp_path / "ck.npz"), mnn.Linear(2, 3, rng=0))
+    finally:
+        os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o644

@@ -11,11 +11,11 @@ separated by spaces, a TAB, then the label, e.g. ``3 4 0 7 0\\t7``.
 """
 import os
 import re
-import tempfile
 
 import numpy as np
 
 from .._config import resolve_rng
+from .._io import atomic_write
 
 SPLITS = ("train", "dev", "test")
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -151,16 +151,8 @@ def load_digitsum(folder):
 
 def _atomic_write(path, text):
     """Readers see the old file or the whole new one, never half of it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, encoding="utf-8", newline="\n") as f:
+        f.write(text)
 
 
 def _check_int(name, value, minimum):

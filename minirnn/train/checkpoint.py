@@ -21,11 +21,12 @@ run bit-identical to an uninterrupted one (see ``minirnn.train.fit(checkpoint=, 
 """
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
+
+from .._io import atomic_write
 
 from .. import _config
 
@@ -108,40 +109,10 @@ def save(path, model=None, optimizer=None, *, arrays=None, **meta):
 
 
 def _atomic_savez(path, members):
-    """np.savez into a temporary file beside ``path``, fsync, then rename it over ``path``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **members)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)   # make the rename itself durable (POSIX; a no-op elsewhere)
+    """np.savez into a temporary file beside ``path``, then rename it over ``path``."""
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **members)
 
-
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# ---- loading -------------------------------------------------------------------------------
 
 def load(path, model=None, optimizer=None, *, strict=True):
     """Read a checkpoint; copy its weights into ``model`` and its state into ``optimizer``.
