@@ -1,11 +1,11 @@
 """Small helpers every demo shares: an output folder, a progress bar, saving a plot, and
 running BLAS on one thread."""
-import contextlib
-import ctypes
 import os
 import sys
 
 import numpy as np
+
+from .._blas import blas_threads  # noqa: F401  (the demos import it from here)
 
 
 def out_dir(path):
@@ -64,55 +64,3 @@ def fmt(values, digits=None):
     return "[" + ", ".join(parts) + "]"
 
 
-# ---- BLAS threads ----------------------------------------------------------------------------
-# The demos multiply small matrices (a few hundred rows) thousands of times. A multithreaded
-# BLAS gains little on such sizes and, when another process is busy on the same cores, its
-# spinning threads can make every product 10x slower. So the long demos run BLAS on one thread
-# (unless the user chose a number with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS).
-
-_BLAS = []
-
-
-def _openblas():
-    """(set_num_threads, get_num_threads) of the OpenBLAS this process loaded, or None."""
-    if _BLAS:
-        return _BLAS[0]
-    found = None
-    try:
-        with open("/proc/self/maps") as f:
-            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower()
-                            and line.split()[-1].startswith("/")})
-        for path in paths:
-            lib = ctypes.CDLL(path)
-            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
-                                   ("openblas", "64_"), ("openblas", "")):
-                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                if setter is not None and getter is not None:
-                    found = (setter, getter)
-                    break
-            if found:
-                break
-    except (OSError, AttributeError):
-        found = None
-    _BLAS.append(found)
-    return found
-
-
-@contextlib.contextmanager
-def blas_threads(n=1):
-    """Run the body with OpenBLAS on ``n`` threads, then restore the previous number.
-    Does nothing where OpenBLAS cannot be found or the user set a thread count."""
-    blas = None
-    if not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
-        blas = _openblas()
-    if blas is None:
-        yield
-        return
-    setter, getter = blas
-    old = getter()
-    setter(n)
-    try:
-        yield
-    finally:
-        setter(old)

@@ -1,0 +1,59 @@
+"""How many threads OpenBLAS (NumPy's matrix-product library) may use.
+
+Recurrent layers multiply small matrices thousands of times. A multithreaded BLAS gains
+little on such sizes, and when another process is busy on the same cores its threads wait
+for one another: the same product can take 10x longer. ``blas_threads(n)`` runs a block with
+OpenBLAS on n threads and restores the previous number. It does nothing where OpenBLAS cannot
+be found (another BLAS, another OS) or where the user chose a count with OPENBLAS_NUM_THREADS
+or OMP_NUM_THREADS.
+"""
+import contextlib
+import ctypes
+import os
+
+_BLAS = []
+
+
+def _openblas():
+    """(set_num_threads, get_num_threads) of the OpenBLAS this process loaded, or None."""
+    if _BLAS:
+        return _BLAS[0]
+    found = None
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower()
+                            and line.split()[-1].startswith("/")})
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
+                                   ("openblas", "64_"), ("openblas", "")):
+                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    found = (setter, getter)
+                    break
+            if found:
+                break
+    except (OSError, AttributeError):
+        found = None
+    _BLAS.append(found)
+    return found
+
+
+@contextlib.contextmanager
+def blas_threads(n=1):
+    """Run the body with OpenBLAS on ``n`` threads, then restore the previous number.
+    Does nothing where OpenBLAS cannot be found or the user set a thread count."""
+    blas = None
+    if not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
+        blas = _openblas()
+    if blas is None:
+        yield
+        return
+    setter, getter = blas
+    old = getter()
+    setter(n)
+    try:
+        yield
+    finally:
+        setter(old)
