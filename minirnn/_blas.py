@@ -2,7 +2,9 @@
 
 Recurrent layers multiply small matrices thousands of times. A multithreaded BLAS gains
 little on such sizes, and when another process is busy on the same cores its threads wait
-for one another: the same product can take 10x longer. ``blas_threads(n)`` runs a block with
+for one another: the same product can take 10x longer. Measured on 2 cores: x (1600, 10) @
+(10, 80) takes 28 us on one thread and 180 us on two when idle; a DigitSum training epoch
+(LSTM 32, batch 8) took 0.09 s on one thread and 2 s on two while another process ran. ``blas_threads(n)`` runs a block with
 OpenBLAS on n threads and restores the previous number. It does nothing where OpenBLAS cannot
 be found (another BLAS, another OS) or where the user chose a count with OPENBLAS_NUM_THREADS
 or OMP_NUM_THREADS.

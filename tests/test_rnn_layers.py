@@ -401,3 +401,23 @@ def test_lstm_backward_never_reads_uninitialised_memory(monkeypatch):
     with np.errstate(invalid="raise"):
         dx, _ = m.backward(np.ones_like(out))
     assert np.isfinite(dx).all() and all(np.isfinite(p.grad).all() for p in m.parameters())
+
+
+def test_small_layers_run_blas_on_one_thread_and_restore_it(monkeypatch):
+    """Small layers switch OpenBLAS to one thread for their products, and always switch back."""
+    import minirnn._blas as blas
+    calls = []
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    state = {"n": 2}
+    monkeypatch.setattr(blas, "_openblas", lambda: (lambda n: calls.append(n) or
+                                                    state.update(n=n), lambda: state["n"]))
+    small = mnn.LSTM(3, 4, rng=0)
+    out, _ = small(np.ones((5, 2, 3)))
+    small.backward(np.ones_like(out))
+    assert calls == [1, 2, 1, 2] and state["n"] == 2
+    calls.clear()
+    big = mnn.RNN(3, 512, rng=0)                      # N·G·H·H = 2·512·512 > 2**17
+    out, _ = big(np.ones((2, 2, 3)))
+    big.backward(np.ones_like(out))
+    assert calls == []

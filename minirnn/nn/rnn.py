@@ -8,6 +8,7 @@ between when training), so its backward hands the input gradient down to layer k
 Shapes (batched, time first): x (L, N, H_in), output (L, N, num_directions · H_out),
 h_n (num_layers · num_directions, N, H_out), where H_out = proj_size or hidden_size.
 """
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import List, Optional
@@ -15,6 +16,7 @@ from typing import List, Optional
 import numpy as np
 
 from .. import _config
+from .._blas import blas_threads
 from ..functional import activations
 from ..functional._sequence import mask_from_lengths
 from ..functional.gru import gru_backward, gru_forward
@@ -24,6 +26,12 @@ from . import _checks
 from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+# Below this many multiply-adds in the per-step product (N·G·H·H_out), the layer runs BLAS on
+# one thread: OpenBLAS's threads cost more than they gain on such small products, and they
+# stall badly when another process is busy on the same cores (measured in minirnn/_blas.py's
+# docstring). Larger layers keep every thread.
+_SINGLE_THREAD_BELOW = 2 ** 17
 
 
 @dataclass
@@ -174,6 +182,10 @@ class RNNBase(Module):
         return g[:, None, :] if unbatched else g
 
     # ---- the stack -------------------------------------------------------------------------
+    def _blas_threads(self, N):
+        work = N * _GATES[self.mode] * self.hidden_size * self.output_size
+        return blas_threads(1) if work < _SINGLE_THREAD_BELOW else contextlib.nullcontext()
+
     def _run(self, x, h0, c0, mask):
         """Every layer and direction forward. Returns y (L, N, F), h_n, c_n (or None), cache."""
         T, N, _ = x.shape
@@ -240,7 +252,8 @@ class RNNBase(Module):
         x, unbatched, mask = self._prepare_input(x, lengths)
         T, N, _ = x.shape
         h0 = self._state(hx, self.output_size, N, unbatched, "hx")
-        y, h_n, _, caches, drops = self._run(x, h0, None, mask)
+        with self._blas_threads(N):
+            y, h_n, _, caches, drops = self._run(x, h0, None, mask)
         self._push(_LayerCache(caches, drops, unbatched, N))
         return self._output_layout(y, unbatched), (h_n[:, 0] if unbatched else h_n)
 
@@ -251,8 +264,9 @@ class RNNBase(Module):
         dh_n = self._grad_state(grad_state, self.output_size, cache.N, cache.unbatched,
                                 "grad_state")
         self._pop()
-        dx, dh0, _ = self._run_backward(dy, dh_n, None, cache.caches, cache.dropout_masks,
-                                        T, cache.N)
+        with self._blas_threads(cache.N):
+            dx, dh0, _ = self._run_backward(dy, dh_n, None, cache.caches, cache.dropout_masks,
+                                            T, cache.N)
         if cache.unbatched:
             return dx[:, 0], dh0[:, 0]
         return (dx.transpose(1, 0, 2) if self.batch_first else dx), dh0
@@ -376,7 +390,8 @@ class LSTM(RNNBase):
                                  f"{'h0' if h0 is None else 'c0'} = None")
         h0 = self._state(h0, self.output_size, N, unbatched, "h0")
         c0 = self._state(c0, self.hidden_size, N, unbatched, "c0")
-        y, h_n, c_n, caches, drops = self._run(x, h0, c0, mask)
+        with self._blas_threads(N):
+            y, h_n, c_n, caches, drops = self._run(x, h0, c0, mask)
         self._last = (caches, unbatched)
         self._push(_LayerCache(caches, drops, unbatched, N))
         if unbatched:
@@ -398,8 +413,9 @@ class LSTM(RNNBase):
         dh_n = self._grad_state(dh_n, self.output_size, cache.N, cache.unbatched, "grad_h_n")
         dc_n = self._grad_state(dc_n, self.hidden_size, cache.N, cache.unbatched, "grad_c_n")
         self._pop()
-        dx, dh0, dc0 = self._run_backward(dy, dh_n, dc_n, cache.caches, cache.dropout_masks,
-                                          T, cache.N)
+        with self._blas_threads(cache.N):
+            dx, dh0, dc0 = self._run_backward(dy, dh_n, dc_n, cache.caches,
+                                              cache.dropout_masks, T, cache.N)
         if cache.unbatched:
             return dx[:, 0], (dh0[:, 0], dc0[:, 0])
         return (dx.transpose(1, 0, 2) if self.batch_first else dx), (dh0, dc0)
