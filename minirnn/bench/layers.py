@@ -45,26 +45,31 @@ MIN_CACHE_FLOATS = {"RNN": 1, "LSTM": 6, "GRU": 5}   # per (t, n, h), see the do
 
 def median_time(fn, repeat, warmup=2):
     """Median wall time of fn() in seconds after ``warmup`` calls."""
-    return median_times([fn], repeat, warmup)[0]
+    return median_times([fn], repeat, warmup, blocks=1)[0]
 
 
-def median_times(fns, repeat, warmup=2, budget=None):
-    """Median wall times of several functions, timed in turn within each repeat.
+def median_times(fns, repeat, warmup=2, budget=None, blocks=3):
+    """Median wall times of several functions, timed in alternating blocks.
 
-    Interleaving means a burst of load on a shared machine slows all of them alike, so
-    their ratio stays meaningful even when absolute times drift.
+    Each block runs one function ``warmup`` times untimed, then several timed calls in a row,
+    so every library is measured in its steady state: torch's OpenMP workers spin for a while
+    after each call and sleep when idle, so timing the two libraries call by call would charge
+    each with the other's threads (and a pause between calls would charge torch with waking
+    its own). Alternating the blocks means a burst of load on a shared machine slows both
+    alike, so the ratio stays meaningful even when absolute times drift.
     """
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
+    per_block = max(1, -(-repeat // blocks))
     times = [[] for _ in fns]
     start = time.perf_counter()
-    for _ in range(repeat):
+    for _ in range(blocks):
         for fn, ts in zip(fns, times):
-            t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
-        if budget and time.perf_counter() - start > budget and len(times[0]) >= 3:
+            for _ in range(warmup):
+                fn()
+            for _ in range(per_block):
+                t0 = time.perf_counter()
+                fn()
+                ts.append(time.perf_counter() - t0)
+        if budget and time.perf_counter() - start > budget:
             break
     return [statistics.median(ts) for ts in times]
 
@@ -121,7 +126,7 @@ def bench_one(kind, T, N, D, H, dtype, torch, repeat, inference=False, layers=1,
             out, _ = tm(xt)
             out.backward(dyt)
 
-    t_ours, t_torch = median_times([ours, theirs], repeat, budget=20.0)
+    t_ours, t_torch = median_times([ours, theirs], repeat, budget=30.0)
     flops = matmul_flops(kind, T, N, D, H, layers, dirs) * (1 if inference else 3)
     tracemalloc.start()
     ours()
