@@ -12,7 +12,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 def test_readme_opens_with_the_two_commands():
     first = re.search(r"```bash\n(.*?)```", README, flags=re.S).group(1).strip().splitlines()
     assert len(first) == 2
-    assert first[0].startswith("pip install -e . && minirnn ")
+    assert first[0].startswith("pip install -e .[demos] && minirnn ")
     assert first[1].startswith("pip install -e .[test] && pytest")
     ci = open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8").read()
     assert "pip install -e '.[test]'" in ci and "pytest" in ci

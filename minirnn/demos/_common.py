@@ -64,3 +64,9 @@ def fmt(values, digits=None):
     return "[" + ", ".join(parts) + "]"
 
 
+
+
+def wrote(files):
+    """'wrote a.png, b.csv', or nothing when no file was written (e.g. plots skipped)."""
+    files = [f for f in files if f]
+    return "wrote " + ", ".join(files) if files else ""

@@ -27,7 +27,7 @@ from .. import _config, nn
 from ..data import CharCorpus, default_corpus
 from ..models import CharLM
 from ..optim import Adam, clip_grad_norm_
-from ._common import blas_threads, out_dir, progress, save_plot
+from ._common import blas_threads, out_dir, progress, save_plot, wrote
 
 SEED = 0
 CELL, LAYERS, HIDDEN = "lstm", 1, 256
@@ -164,6 +164,6 @@ def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=
                          title=f"{name}: cross-entropy (= log perplexity) and held-out "
                                f"perplexity; unigram {unigram:.1f}")
         files += [path] if path else []
-        say("wrote " + ", ".join(files))
+        say(wrote(files))
     return dict(train_ppl=train_ppl, held_out_ppl=held_ppl, unigram_ppl=unigram,
                 vocab_size=corpus.vocab_size, chars=len(corpus), samples=samples, files=files)

@@ -37,7 +37,7 @@ from ..models import SequenceClassifier
 from ..optim import Adam
 from ..train import evaluate, fit
 from .._io import atomic_write
-from ._common import blas_threads, out_dir, progress_bar, save_plot
+from ._common import blas_threads, out_dir, progress_bar, save_plot, wrote
 
 SEED = 1        # the book's recipe gives the LSTM 0.83-0.97 at length 5 across seeds 0-8
 MODELS = ("srn", "lstm", "gru")
@@ -246,7 +246,7 @@ def run(models=None, lengths=None, recipe="book", full=False, epochs=None, k=Non
             path = save_plot("plot_gates", gates, os.path.join(out, "lstm_gates.png"),
                              tokens=GATE_INPUT, title=f"LSTM gates and cell state on {GATE_INPUT}")
             files += [path] if path else []
-    say("\nwrote " + ", ".join(files))
+    say("\n" + wrote(files))
     return dict(rows=rows, table=table, files=files, gates=gates, gate_prediction=prediction)
 
 

@@ -22,7 +22,7 @@ from ..data import DataLoader, DigitSum
 from ..models import SequenceClassifier
 from ..optim import SGD, clip_grad_norm_
 from ..train import evaluate
-from ._common import blas_threads, out_dir, progress, save_plot
+from ._common import blas_threads, out_dir, progress, save_plot, wrote
 
 SEED = 0
 LENGTH, K = 20, 3                   # the book's DigitSum data at length 20
@@ -117,5 +117,5 @@ def run(epochs=EPOCHS, seed=SEED, out="out/explode", verbose=True, plots=True):
         path = save_plot("plot_grad_norms", both, os.path.join(out, "grad_norms_W_hh.png"),
                          title="gradient norm of W_hh per step, before clipping")
         files += [path] if path else []
-        say("wrote " + ", ".join(files))
+        say(wrote(files))
     return dict(no_clip=plain, clip=clipped, files=files)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import nn
 from ..data import HelloOhlol
 from ..optim import Adam
-from ._common import out_dir, save_plot
+from ._common import out_dir, save_plot, wrote
 
 SEED = 1           # both models reach "ohlol"; the 4-unit cell does so for about 3 seeds in 4
 CELL_EPOCHS, CELL_LR = 15, 0.1          # the lecture's settings
@@ -121,5 +121,5 @@ def run(seed=SEED, epochs=None, out=None, verbose=True):
             path = save_plot("plot_losses", history, f"{out_dir(out)}/loss_{name}.png",
                              title=f'"hello" -> "ohlol", {name} model')
             result["files"] += [path] if path else []
-        say("wrote " + ", ".join(result["files"]))
+        say(wrote(result["files"]))
     return result

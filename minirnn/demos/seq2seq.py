@@ -11,7 +11,7 @@ from .. import nn
 from ..data import TranslationPairs
 from ..models import EncoderDecoder
 from ..optim import Adam
-from ._common import out_dir, save_plot
+from ._common import out_dir, save_plot, wrote
 
 SEED = 0
 CELL = "rnn"                     # 'rnn', 'gru' or 'lstm'
@@ -73,6 +73,6 @@ def run(cell=CELL, epochs=EPOCHS, seed=SEED, out=None, verbose=True):
                          f"{out_dir(out)}/loss_{cell}.png", title=f"encoder–decoder ({cell})")
         files += [path] if path else []
         if verbose and files:
-            print("wrote " + ", ".join(files))
+            print(wrote(files))
     return dict(translations=dict(zip(sources, outputs)), correct=correct,
                 total=len(sources), losses=losses, files=files)
