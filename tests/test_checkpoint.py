@@ -10,27 +10,16 @@ from minirnn import _config, nn, optim
 from minirnn.data import DataLoader
 from minirnn.train import CheckpointError, checkpoint, fit
 
+import tiny_models
 
-class SRNClassifier(nn.Module):
-    """ids (N, L) -> Embedding -> RNN -> Dropout -> Linear on h_n -> logits (N, C)."""
+
+class SRNClassifier(tiny_models.SRNClassifier):
+    """The shared test classifier, small, with a ``config`` that checkpoints record."""
 
     def __init__(self, hidden=8, dropout=0.0, rng=0, vocab=5, classes=3):
-        super().__init__()
+        super().__init__(vocab=vocab, embed=4, hidden=hidden, classes=classes, dropout=dropout,
+                         rng=rng)
         self.config = dict(hidden=hidden, dropout=dropout, vocab=vocab, classes=classes)
-        rng = np.random.default_rng(rng)
-        self.emb = nn.Embedding(vocab, 4, rng=rng)
-        self.rnn = nn.RNN(4, hidden, batch_first=True, rng=rng)
-        self.drop = nn.Dropout(dropout, rng=rng)
-        self.out = nn.Linear(hidden, classes, rng=rng)
-
-    def forward(self, ids, lengths=None):
-        _, h_n = self.rnn(self.emb(ids), lengths=lengths)           # h_n (1, N, H)
-        return self.out(self.drop(h_n[0]))                          # (N, C)
-
-    def backward(self, grad):
-        dh = self.drop.backward(self.out.backward(grad))
-        dx, _ = self.rnn.backward(None, dh[None])
-        self.emb.backward(dx)
 
 
 class OtherModel(SRNClassifier):
