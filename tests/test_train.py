@@ -265,3 +265,20 @@ def test_continuing_with_the_history_equals_one_long_run():
     assert h.epoch == list(range(8)) and h.train_loss == full.train_loss
     assert h.best_epoch == full.best_epoch
     np.testing.assert_array_equal(h.best_state["bias"], full.best_state["bias"])
+
+
+def test_diverging_training_stops_with_a_clear_error_and_finite_weights():
+    """Weights that overflow the logits are caught at the first non-finite loss or gradient,
+    before the step that would write inf or NaN into every weight."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, size=(16, 6))
+    y = rng.integers(0, 3, size=16)
+    model = SRNClassifier(rng=0)
+    model.out.weight.data[...] = 1e308               # finite, but the logits overflow
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(FloatingPointError, match="diverged at batch 0"):
+        with np.errstate(all="ignore"):
+            fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                DataLoader(list(zip(x, y)), batch_size=4), epochs=3, verbose=False)
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)

@@ -253,6 +253,8 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
                     bit-identical to an uninterrupted one.
     restore_best  : load the best epoch's weights into ``model`` at the end (default True)
     Returns the History; ``history.best_state`` holds a copy of the best weights.
+    Raises FloatingPointError at the first batch whose loss or gradient is not finite, before
+    its step, so divergence never turns the weights into NaN silently.
     """
     _check_loss(loss)
     _check_metric(metric)
@@ -314,7 +316,7 @@ def _train_epoch(model, loss, optimizer, loader, clip, bar):
     model.train()
     params = model.parameters()
     total, count, norms = 0.0, 0, []
-    for batch in loader:
+    for b, batch in enumerate(loader):
         x, y, lengths = _unpack(batch)
         optimizer.zero_grad()                                           # (1)
         model.zero_grad()
@@ -323,8 +325,15 @@ def _train_epoch(model, loss, optimizer, loader, clip, bar):
         batch_total, n = _batch_loss(loss, logits, y_flat)              # (3)
         grad = loss.backward(1.0).reshape(logits.shape)                 # (N·L, C) -> (..., C)
         model.backward(grad)                                            # (4)
-        norms.append(clip_grad_norm_(params, clip) if clip is not None
-                     else _grad_norm(params))                           # (5)
+        norm = _grad_norm(params)
+        if not (np.isfinite(batch_total) and np.isfinite(norm)):
+            # stop before the step: the weights are still finite, and a NaN would otherwise
+            # spread silently through every later epoch
+            raise FloatingPointError(
+                f"fit: training diverged at batch {b} (loss {batch_total / max(n, 1):.4g}, "
+                f"gradient norm {norm:.4g}); the weights are left as they were before this "
+                f"batch. Lower the learning rate or pass clip=...")
+        norms.append(clip_grad_norm_(params, clip) if clip is not None else norm)   # (5)
         optimizer.step()                                                # (6)
         total, count = total + batch_total, count + n
         if bar is not None:
