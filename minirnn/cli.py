@@ -7,18 +7,21 @@
     minirnn explode                     exploding gradients, and clipping
     minirnn seq2seq                     hello -> hola with an encoder–decoder
     minirnn charlm                      a character language model
-    minirnn compare                     minirnn next to torch
+    minirnn compare                     minirnn next to torch (demos/compare.py)
     minirnn gradcheck                   every backward against finite differences
-    minirnn bench [--quick ...]         the layer benchmark against torch (minirnn/bench/)
+    minirnn bench [--quick ...]         the layer benchmark against torch
+                                        (benchmarks/bench_rnn.py)
 
 Every subcommand takes --seed and --out DIR (default ./out/<subcommand>), where it writes its
-plots (PNG) and a summary.json of the numbers it printed. Bad arguments and unusable input
+plots (PNG) and a summary.json of the numbers it printed. `compare` and `bench` use torch, which
+the package never imports: they run scripts of the source checkout in a separate process. Bad arguments and unusable input
 end with a one-line message and a non-zero exit status, never a traceback (set
 MINIRNN_DEBUG=1 to see one).
 """
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -173,15 +176,10 @@ def build_parser():
     p.add_argument("--bidirectional", action="store_true",
                    help="refused: a bidirectional model sees the characters it should predict")
 
-    p = command("compare", "minirnn next to torch: parameters, agreement, speed",
-                "Parameter counts (one bias vs torch's two), outputs and gradients after "
-                "copying torch's weights, and the time ratio. torch is optional.")
-    p.add_argument("--repeats", type=_positive_int, default=None,
-                   help="timing repetitions (default 20)")
-
-    sub.add_parser("bench", help="time minirnn's layers against torch's (needs torch)",
-                   add_help=False,     # `minirnn bench --help` shows the benchmark's own help
-                   description="See `minirnn bench --help`.")
+    # compare and bench import torch, so they are scripts of the checkout, run as their own
+    # process (see _run_script); these entries only list them, and their --help is the script's
+    for name, help_text in _SCRIPTS_HELP.items():
+        sub.add_parser(name, help=help_text, add_help=False)
 
     command("gradcheck", "every layer's backward against finite differences",
             "Run minirnn.gradcheck on every layer type and print the worst relative error "
@@ -190,6 +188,30 @@ def build_parser():
 
 
 # ---- running a subcommand ------------------------------------------------------------------
+
+_SCRIPTS = {"compare": ("demos", "compare.py"), "bench": ("benchmarks", "bench_rnn.py")}
+_SCRIPTS_HELP = {"compare": "minirnn next to torch: parameters, agreement, speed (torch optional)",
+                 "bench": "time minirnn's layers against torch's (needs torch)"}
+
+
+def _run_script(name, argv):
+    """Run the checkout's script for ``name`` with ``argv`` in a new Python process, relaying
+    its output; exits with its status. A separate process keeps torch out of this one."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, *_SCRIPTS[name])
+    if not os.path.exists(path):
+        print(f"minirnn {name}: error: {'/'.join(_SCRIPTS[name])} is part of the source "
+              f"checkout, not of the installed package; run it from a clone "
+              f"(pip install -e .[test])", file=sys.stderr)
+        raise SystemExit(1)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with subprocess.Popen([sys.executable, path, *argv], stdout=subprocess.PIPE, text=True,
+                          env=env) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    raise SystemExit(proc.returncode)
+
 
 def _seed(args, demo):
     return demo.SEED if args.seed is None else args.seed
@@ -239,10 +261,6 @@ def run_command(args):
                                max_chars=args.max_chars, prefixes=args.prefix,
                                bidirectional=args.bidirectional, seed=_seed(args, charlm),
                                out=out)
-    if name == "compare":
-        from .demos import compare
-        kwargs = {} if args.repeats is None else {"repeats": args.repeats}
-        return out, compare.run(seed=_seed(args, compare), **kwargs)
     if name == "gradcheck":
         from .demos import gradcheck
         return out, gradcheck.run(seed=_seed(args, gradcheck))
@@ -280,10 +298,8 @@ def write_summary(out, result):
 def main(argv=None):
     """Entry point of the ``minirnn`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["bench"]:              # the benchmark parses its own options
-        from .bench import main as bench_main
-        bench_main(argv[1:])
-        return 0
+    if argv[:1] and argv[0] in _SCRIPTS:
+        _run_script(argv[0], argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

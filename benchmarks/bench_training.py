@@ -1,16 +1,21 @@
 """One training epoch end to end, minirnn vs torch: same model, weights, data and optimiser.
+(Run by `python benchmarks/bench_rnn.py --train`.)
+
 
     DigitSum: Embedding 10x32 -> LSTM 32->32 -> Linear 32->19 on h_n, batch 8, Adam 1e-3
     char LM:  Embedding V x32 -> LSTM 32->256 -> Linear 256->V, batch 32, 35 steps,
               sequential batches with the state carried over, clipping at 1, Adam 1e-3
 """
+import os
+import sys
 import time
 
 import numpy as np
 
-import minirnn.nn as mnn
-from minirnn.data import DigitSum, default_corpus
-from minirnn.optim import Adam, clip_grad_norm_
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import minirnn.nn as mnn  # noqa: E402
+from minirnn.data import DigitSum, default_corpus  # noqa: E402
+from minirnn.optim import Adam, clip_grad_norm_  # noqa: E402
 
 
 def _twin_models(torch, dtype, vocab, embed, hidden, classes, lr=1e-3):
