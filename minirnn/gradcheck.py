@@ -8,7 +8,8 @@ Its gradient by the module's backward is what ``backward(G)`` returns (inputs) a
 whose error is O(ε²) from truncation plus about 1e-16·|s|/ε from rounding -- hence float64
 and ε ≈ 1e-6. Each array's error is reported as
     max_k |analytic_k − numeric_k| / max(max_k |analytic_k|, max_k |numeric_k|),
-so a correct smooth backward gives about 1e-9 or less and a wrong derivative gives O(1).
+so a correct smooth backward gives about 1e-9 or less, and a wrong derivative gives 1e-3 to
+O(1) (a single missing term in a sum can be small; see docs/gradient-checking.md).
 """
 import numpy as np
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from minirnn import cli
-from minirnn.demos._common import blas_threads
+from minirnn._blas import blas_threads
 
 SUBCOMMANDS = ("by-hand", "hello", "digitsum", "explode", "seq2seq", "charlm", "compare",
                "gradcheck")

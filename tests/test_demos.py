@@ -18,7 +18,7 @@ _spec = importlib.util.spec_from_file_location(
     "compare", os.path.join(os.path.dirname(__file__), "..", "demos", "compare.py"))
 compare = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(compare)
-from minirnn.demos._common import blas_threads
+from minirnn._blas import blas_threads
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -1,11 +1,9 @@
-"""Small helpers every demo shares: an output folder, a progress bar, saving a plot, and
-running BLAS on one thread."""
+"""Small helpers every demo shares: an output folder, a progress bar, saving a plot, and the
+'wrote ...' line. (Running BLAS on one thread is minirnn._blas.blas_threads.)"""
 import os
 import sys
 
 import numpy as np
-
-from .._blas import blas_threads  # noqa: F401  (the demos import it from here)
 
 
 def out_dir(path):

@@ -27,7 +27,8 @@ from .. import _config, nn
 from ..data import CharCorpus, default_corpus
 from ..models import CharLM
 from ..optim import Adam, clip_grad_norm_
-from ._common import blas_threads, out_dir, progress, save_plot, wrote
+from .._blas import blas_threads
+from ._common import out_dir, progress, save_plot, wrote
 
 SEED = 0
 CELL, LAYERS, HIDDEN = "lstm", 1, 256

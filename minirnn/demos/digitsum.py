@@ -35,9 +35,10 @@ from .. import nn
 from ..data import DataLoader, DigitSum, load_digitsum, save_digitsum
 from ..models import SequenceClassifier
 from ..optim import Adam
-from ..train import evaluate, fit
+from .._blas import blas_threads
 from .._io import atomic_write
-from ._common import blas_threads, out_dir, progress_bar, save_plot, wrote
+from ..train import evaluate, fit
+from ._common import out_dir, progress_bar, save_plot, wrote
 
 SEED = 1        # the book's recipe gives the LSTM 0.83-0.97 at length 5 across seeds 0-8
 MODELS = ("srn", "lstm", "gru")

@@ -22,7 +22,8 @@ from ..data import DataLoader, DigitSum
 from ..models import SequenceClassifier
 from ..optim import SGD, clip_grad_norm_
 from ..train import evaluate
-from ._common import blas_threads, out_dir, progress, save_plot, wrote
+from .._blas import blas_threads
+from ._common import out_dir, progress, save_plot, wrote
 
 SEED = 0
 LENGTH, K = 20, 3                   # the book's DigitSum data at length 20

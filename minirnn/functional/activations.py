@@ -84,11 +84,6 @@ def backprop(name, y, dy):
     return dy
 
 
-def derivative(name, y):
-    """f'(x) as a new array, given f's output ``y``."""
-    return backprop(name, y, np.ones_like(y))
-
-
 def check_name(name, allowed, what):
     """Raise ValueError naming the allowed choices unless ``name`` is one of them."""
     if name not in allowed:

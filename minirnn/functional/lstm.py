@@ -117,13 +117,12 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     h_in, _ = split_states(cc.S, cc.reverse)
     c_in, _ = split_states(cc.C, cc.reverse)
     gact, cact = cc.gate_activation, cc.cell_activation
-    # da for every t; zeros, not empty: the σ' line below multiplies block g before it is
-    # overwritten, and leftover memory there could hold NaN or inf
+    # da for every t; zeros, not empty: the σ' line below multiplies block g before dg is
+    # written there, and leftover memory could hold NaN or inf
     dA = np.zeros((T, N, 4 * H), dtype=dtype)
     dHp = None if cc.W_hr is None else np.empty((T, N, P), dtype=dtype)
     dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
-    dg_scratch = np.empty((N, H), dtype)
     for t in reversed(time_steps(T, cc.reverse)):
         dh = dh_next if dy is None else dy[t] + dh_next
         if cc.mask is not None:                            # (7')
@@ -141,13 +140,12 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         np.multiply(dh, tc, out=do)                        # (5') do
         dc = act.backprop(cact, tc, dh * o)                # (5') dc
         dc += dc_next
-        np.multiply(dc, i, out=dg_scratch)                 # (4') dg, set aside: the next
-        act.backprop(cact, g, dg_scratch)                  # (3')   line's σ' would hit it
         np.multiply(dc, g, out=di)                         # (4') di
         np.multiply(dc, c_in[t], out=df)                   # (4') df
+        act.backprop(gact, g4, da)                         # (2') σ' on all four blocks (g's
+        np.multiply(dc, i, out=dg)                         # (4')   is still 0), then dg
+        act.backprop(cact, g, dg)                          # (3')   with φ' instead
         dc_next = np.multiply(dc, f, out=dc)               # (4') carried to step t−1
-        act.backprop(gact, g4, da)                         # (2') σ' on all four blocks, then
-        np.copyto(dg, dg_scratch)                          # (3') block g takes φ' instead
         dh_next = da @ cc.W_hh                             # (1') carried to step t−1
         if cc.mask is not None:
             dh_next += dh_skip

@@ -79,12 +79,14 @@ def rnn_backward(dy, dh_n, cache):
     dA = np.empty((T, N, H), dtype=c.S.dtype)              # da_t for every t
     dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n
     for t in reversed(time_steps(T, c.reverse)):
-        dh = dh_next if dy is None else dy[t] + dh_next
+        da = dA[t]                                         # holds dh until (2') turns it into da
+        if dy is None:
+            np.copyto(da, dh_next)
+        else:
+            np.add(dy[t], dh_next, out=da)                 # dh = dy_t + dh_next
         if c.mask is not None:                             # (3')
             dh_skip = dh_next * (1 - c.mask[t])
-            dh = dh * c.mask[t]
-        da = dA[t]
-        np.copyto(da, dh)
+            da *= c.mask[t]
         act.backprop(c.nonlinearity, h_out[t], da)         # (2')
         dh_next = da @ c.W_hh                              # (1') carried to step t−1
         if c.mask is not None:

@@ -173,13 +173,8 @@ class RNNBase(Module):
         return dy.transpose(1, 0, 2) if self.batch_first else dy
 
     def _grad_state(self, g, size, N, unbatched, what):
-        if g is None:
-            return None
-        LD = self.num_layers * self.num_directions
-        g = _checks.float_array(g, self.dtype, what, type(self).__name__)
-        expected = (LD, size) if unbatched else (LD, N, size)
-        _checks.shape_is(g, expected, what, type(self).__name__)
-        return g[:, None, :] if unbatched else g
+        """A gradient of a final state, checked like an initial state; None stays None."""
+        return None if g is None else self._state(g, size, N, unbatched, what)
 
     # ---- the stack -------------------------------------------------------------------------
     def _blas_threads(self, N):
@@ -245,7 +240,6 @@ class RNNBase(Module):
                 dx = dx_d if dx is None else dx + dx_d
             dy = dx
         return dy, dh0, dc0
-
 
     # ---- forward / backward of RNN and GRU (LSTM overrides both for its cell state) -------
     def forward(self, x, hx=None, lengths=None):
