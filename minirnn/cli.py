@@ -176,7 +176,7 @@ def build_parser():
     p.add_argument("--bidirectional", action="store_true",
                    help="refused: a bidirectional model sees the characters it should predict")
 
-    # compare and bench import torch, so they are scripts of the checkout, run as their own
+    # compare and bench use torch, so they are scripts of the checkout, run as their own
     # process (see _run_script); these entries only list them, and their --help is the script's
     for name, help_text in _SCRIPTS_HELP.items():
         sub.add_parser(name, help=help_text, add_help=False)
