@@ -34,7 +34,7 @@ import numpy as np
 
 from . import activations as act
 from ._sequence import (final_state, project_inputs, split_states, state_buffer,
-                        time_steps, weight_grad)
+                        time_steps, transposed, weight_grad)
 
 
 @dataclass
@@ -42,7 +42,8 @@ class GRUCache:
     """What the backward pass needs from one forward pass over a sequence."""
     x: np.ndarray                 # (T, N, D) inputs
     S: np.ndarray                 # (T+1, N, H) h_0 and every h_t
-    gates: np.ndarray             # (T, N, 3H) r | z | n after their activations
+    rz: np.ndarray                # (T, N, 2H) r | z after σ
+    n: np.ndarray                 # (T, N, H) n after tanh
     gh_n: np.ndarray              # (T, N, H) W_hn h_{t-1} + b_hn, the term r multiplies
     W_ih: np.ndarray
     W_hh: np.ndarray
@@ -59,34 +60,34 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, mask=None, reverse=F
     """
     T = x.shape[0]
     H = W_hh.shape[0] // 3
-    bias = None
-    if b_ih is not None:            # b_hr, b_hz simply add to the input side; b_hn cannot
-        bias = b_ih.copy()
-        bias[:2 * H] += b_hh[:2 * H]
-    gates = project_inputs(x, W_ih, bias)                  # (1) all t at once
+    # (1) for all t at once, as two arrays: r | z, whose σ then runs on one contiguous block
+    # per step, and n. b_hr and b_hz simply add to the input side; b_hn cannot (see (4)).
+    b_rz = None if b_ih is None else b_ih[:2 * H] + b_hh[:2 * H]
+    RZ = project_inputs(x, W_ih[:2 * H], b_rz)
+    Nt = project_inputs(x, W_ih[2 * H:], None if b_ih is None else b_ih[2 * H:])
+    b_hn = np.zeros(H, x.dtype) if b_hh is None else b_hh[2 * H:]
     gh_n = np.empty((T,) + h0.shape, dtype=h0.dtype)
+    r_gh_n = np.empty(h0.shape, dtype=h0.dtype)            # scratch for r ⊙ gh_n
     S, h_in, h_out = state_buffer(h0, T, reverse)
-    W_hhT = W_hh.T
+    W_hhT = transposed(W_hh)
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for t in time_steps(T, reverse):
-            a = gates[t]
-            gh = h_in[t] @ W_hhT                               # (2)
-            a[:, :2 * H] += gh[:, :2 * H]
-            act.apply("sigmoid", a[:, :2 * H])                 # (3) r, z
-            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-            ghn = gh_n[t]
-            np.copyto(ghn, gh[:, 2 * H:])
-            if b_hh is not None:
-                ghn += b_hh[2 * H:]
-            n += r * ghn
-            np.tanh(n, out=n)                                  # (4)
-            h = np.subtract(h_in[t], n, out=h_out[t])          # (5) as n + z ⊙ (h_{t-1} − n)
+            gh = h_in[t] @ W_hhT                           # (2) gh, b_hh still to add
+            rz = RZ[t]
+            rz += gh[:, :2 * H]                            # (3) r, z
+            act.apply("sigmoid", rz)
+            r, z = rz[:, :H], rz[:, H:]
+            ghn = np.add(gh[:, 2 * H:], b_hn, out=gh_n[t])     # (2) gh_n with b_hn
+            n = Nt[t]                                      # (4) n
+            n += np.multiply(r, ghn, out=r_gh_n)
+            np.tanh(n, out=n)
+            h = np.subtract(h_in[t], n, out=h_out[t])      # (5) as n + z ⊙ (h_{t-1} − n)
             h *= z
             h += n
-            if mask is not None:                               # (6) finished sequences keep h
+            if mask is not None:                           # (6) finished sequences keep h
                 np.copyto(h, h_in[t], where=mask[t] == 0)
     y = h_out if mask is None else h_out * mask
-    cache = GRUCache(x, S, gates, gh_n, W_ih, W_hh, b_ih is not None, mask, reverse)
+    cache = GRUCache(x, S, RZ, Nt, gh_n, W_ih, W_hh, b_ih is not None, mask, reverse)
     return y, final_state(S, reverse), cache
 
 
@@ -108,15 +109,15 @@ def gru_backward(dy, dh_n, cache):
         if c.mask is not None:                             # (6')
             dh_skip = dh_next * (1 - c.mask[t])
             dh = dh * c.mask[t]
-        a = c.gates[t]
-        r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+        rz, n = c.rz[t], c.n[t]
+        r, z = rz[:, :H], rz[:, H:]
         dgi, dgh = dGi[t], dGh[t]
         dr, dz, dn = dgi[:, :H], dgi[:, H:2 * H], dgi[:, 2 * H:]
         np.multiply(dh, 1 - z, out=dn)                     # (5')
         np.multiply(dh, h_in[t] - n, out=dz)
         act.backprop("tanh", n, dn)                        # (4') da_n
         np.multiply(dn, c.gh_n[t], out=dr)                 # (4') dr
-        act.backprop("sigmoid", a[:, :2 * H], dgi[:, :2 * H])   # (3') da_r, da_z
+        act.backprop("sigmoid", rz, dgi[:, :2 * H])        # (3') da_r, da_z
         dgh[:, :2 * H] = dgi[:, :2 * H]                    # (2') dgh
         np.multiply(dn, r, out=dgh[:, 2 * H:])
         dh_next = dh * z                                   # (5') carried to step t−1 ...

@@ -39,7 +39,7 @@ import numpy as np
 
 from . import activations as act
 from ._sequence import (final_state, project_inputs, split_states, state_buffer,
-                        time_steps, weight_grad)
+                        time_steps, transposed, weight_grad)
 
 
 @dataclass
@@ -75,7 +75,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     S, h_in, h_out = state_buffer(h0, T, reverse)
     C, c_in, c_out = state_buffer(c0, T, reverse)
     phi_c = np.empty((T,) + c0.shape, dtype=c0.dtype)
-    W_hhT = W_hh.T
+    W_hhT = transposed(W_hh)
     a_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch: a_g, then i ⊙ g
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for t in time_steps(T, reverse):

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import activations as act
 from ._sequence import (final_state, project_inputs, split_states, state_buffer,
-                        time_steps, weight_grad)
+                        time_steps, transposed, weight_grad)
 
 
 @dataclass
@@ -54,7 +54,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
     bias = None if b_ih is None else b_ih + b_hh
     A = project_inputs(x, W_ih, bias)                      # (1) input half, all t at once
     S, h_in, h_out = state_buffer(h0, T, reverse)
-    W_hhT = W_hh.T
+    W_hhT = transposed(W_hh)
     for t in time_steps(T, reverse):
         h = np.matmul(h_in[t], W_hhT, out=h_out[t])        # (1) recurrent half
         h += A[t]
