@@ -7,6 +7,7 @@
     python benchmarks/bench_rnn.py --naive         # the tutorial-style LSTM as a baseline
     python benchmarks/bench_rnn.py --train         # one training epoch, end to end
     python benchmarks/bench_rnn.py --json out.json # also write the rows as JSON
+    python benchmarks/bench_rnn.py --torch-threads 1   # torch on one thread (default: its own)
 
 Each entry is the median of several timed runs after warm-up; the ratio is minirnn / torch
 (below 1: minirnn is faster). Absolute times vary between machines and runs, ratios much
@@ -188,12 +189,17 @@ def main(argv=None):
     p.add_argument("--train", action="store_true",
                    help="time one training epoch end to end instead of the layer grid")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    p.add_argument("--torch-threads", type=int, metavar="N",
+                   help="torch.set_num_threads(N) first (default: torch's own choice, one "
+                        "per core); torch's small fused LSTM runs faster on one thread")
     args = p.parse_args(argv)
     try:
         import torch
     except ImportError:
         sys.exit("the benchmark compares with torch: pip install torch==2.13.0 "
                  "(or pip install -e .[test])")
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     if args.train:
         from bench_training import main as train_main
         dts = [np.float32, np.float64] if args.dtype == "both" else [np.dtype(args.dtype).type]

@@ -1,12 +1,13 @@
 """One training epoch end to end, minirnn vs torch: same model, weights, data and optimiser.
-(Run by `python benchmarks/bench_rnn.py --train`.)
-
+(Run by `python benchmarks/bench_rnn.py --train`.) Each library trains three epochs, taking
+turns; the table shows the median time per epoch and the loss of the last batch.
 
     DigitSum: Embedding 10x32 -> LSTM 32->32 -> Linear 32->19 on h_n, batch 8, Adam 1e-3
     char LM:  Embedding V x32 -> LSTM 32->256 -> Linear 256->V, batch 32, 35 steps,
               sequential batches with the state carried over, clipping at 1, Adam 1e-3
 """
 import os
+import statistics
 import sys
 import time
 
@@ -114,13 +115,20 @@ def charlm_epoch(dtype, torch, hidden=256, batch=32, steps=35, chars=60000, seed
     return _time_both(ours, theirs)
 
 
-def _time_both(ours, theirs):
-    t0 = time.perf_counter()
-    loss_ours = ours()
-    t1 = time.perf_counter()
-    loss_torch = theirs()
-    t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, loss_ours, loss_torch
+def _time_both(ours, theirs, epochs=3):
+    """Median seconds per epoch of each, over ``epochs`` epochs run alternately (a burst of
+    load on the machine then slows both), and the losses at the end of the last epoch."""
+    times_ours, times_torch = [], []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        loss_ours = ours()
+        t1 = time.perf_counter()
+        loss_torch = theirs()
+        t2 = time.perf_counter()
+        times_ours.append(t1 - t0)
+        times_torch.append(t2 - t1)
+    return (statistics.median(times_ours), statistics.median(times_torch), loss_ours,
+            loss_torch)
 
 
 def main(torch, dtypes):
