@@ -14,6 +14,12 @@ from . import _checks
 from .module import Module, Parameter
 
 
+def _rows(a):
+    """(..., F) -> (rows, F): every leading index as one row (a copy only if ``a`` is a
+    non-contiguous view)."""
+    return a.reshape(-1, a.shape[-1])
+
+
 class Linear(Module):
     """y = x Wᵀ + b over the last axis: x (..., in_features) -> y (..., out_features).
 
@@ -43,22 +49,24 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), "
                              f"got {x.shape}")
-        y = x @ self.weight.data.T
+        # one (rows, in) @ (in, out) product over all leading axes: NumPy runs a 3-d @ 2-d
+        # product as one small product per leading index, about 3x slower
+        y = _rows(x) @ self.weight.data.T
         if self.bias is not None:
             y += self.bias.data
         self._push(x)
-        return y
+        return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def backward(self, grad):
         x = self._peek()
         dy = _checks.float_array(grad, self.dtype, "grad", "Linear")
         _checks.shape_is(dy, x.shape[:-1] + (self.out_features,), "grad", "Linear")
         self._pop()
-        dy2 = dy.reshape(-1, self.out_features)
-        self.weight.grad += dy2.T @ x.reshape(-1, self.in_features)
+        dy2 = _rows(dy)
+        self.weight.grad += dy2.T @ _rows(x)
         if self.bias is not None:
             self.bias.grad += dy2.sum(axis=0)
-        return dy @ self.weight.data
+        return (dy2 @ self.weight.data).reshape(x.shape)
 
 
 class Embedding(Module):

@@ -48,9 +48,19 @@ class Adam(Optimizer):
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if weight_decay != 0:
             g = g + weight_decay * w                                   # (1), a new array
-        m += (1 - beta1) * (g - m)                                     # (2), in place
-        v *= beta2                                                     # (3), in place
-        v += (1 - beta2) * (g * g)
+        # the same operations, in the same order, as the one-liners in the comments; written
+        # into one scratch array, since each temporary of a large weight costs an allocation
+        tmp = np.subtract(g, m, out=np.empty_like(m))
+        tmp *= 1 - beta1
+        m += tmp                                                       # (2) m += (1−β1)(g − m)
+        v *= beta2                                                     # (3) v = β2 v
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp                                                       #       + (1−β2) g²
         step_size = lr / (1 - beta1 ** t)                              # (4)
-        denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
-        w -= step_size * (m / denom)                                   # (5)
+        denom = np.sqrt(v, out=tmp)                                    #   √v / √(1−β2ᵗ) + ε
+        denom /= (1 - beta2 ** t) ** 0.5
+        denom += eps
+        np.divide(m, denom, out=tmp)
+        tmp *= step_size
+        w -= tmp                                                       # (5) w −= γ' m / denom
