@@ -384,7 +384,8 @@ def test_random_configurations_match_torch(mode, data):
 
 
 def test_lstm_backward_never_reads_uninitialised_memory(monkeypatch):
-    """The whole-block σ' touches block g before it is written: it must hold zeros there."""
+    """Every buffer the LSTM allocates uninitialised (np.empty, here full of NaN) must be
+    written before it is read: the gradients stay finite."""
     real_empty = np.empty
 
     def poisoned_empty(shape, dtype=float, *a, **k):

@@ -33,7 +33,7 @@ from typing import Optional
 import numpy as np
 
 from . import activations as act
-from ._sequence import (final_state, project_inputs, split_states, state_buffer,
+from ._sequence import (final_state, input_grad, project_inputs, split_states, state_buffer,
                         time_steps, transposed, weight_grad)
 
 
@@ -124,7 +124,7 @@ def gru_backward(dy, dh_n, cache):
         dh_next += dgh @ c.W_hh                            # (1') ... plus through the gates
         if c.mask is not None:
             dh_next += dh_skip
-    dx = dGi @ c.W_ih                                      # (1') every dx_t in one product
+    dx = input_grad(dGi, c.W_ih)                           # (1') every dx_t in one product
     grads = {"W_ih": weight_grad(dGi, c.x), "W_hh": weight_grad(dGh, h_in)}
     if c.has_bias:
         grads["b_ih"] = dGi.sum(axis=(0, 1))

@@ -30,6 +30,15 @@ so the forward keeps the activated gates and φ(c_t), never the pre-activations.
 state's path (4') is additive: dc_next ← dc ⊙ f, with no squashing derivative in between.
 That is why gradients survive many steps in an LSTM when f stays near 1.
 
+Layout. Each step's gates are kept gate by gate, as one (4, N, H) block in the order
+i, f, o, g (not torch's i, f, g, o): every gate is then a contiguous (N, H) array, and the
+three σ gates form one (3, N, H) block, so σ runs once over them and φ once over g. (On small
+layers a NumPy call on a contiguous array costs about a third of the same call on a column
+slice of an (N, 4H) array.) The rows of W_ih, W_hh and the bias are put in this order once
+per sequence (``_ifog``); the products that need the gates side by side, h W_hhᵀ and da W_hh,
+see them as an (N, 4H) row block; and the weight gradients go back to torch's order at the
+end. Only the places of the numbers change, not their values.
+
 As in rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
 """
 from dataclasses import dataclass
@@ -38,8 +47,13 @@ from typing import Optional
 import numpy as np
 
 from . import activations as act
-from ._sequence import (final_state, project_inputs, split_states, state_buffer,
+from ._sequence import (final_state, input_grad, project_inputs, split_states, state_buffer,
                         time_steps, transposed, weight_grad)
+
+
+def _ifog(H):
+    """Row order that takes torch's gate blocks i | f | g | o to i | f | o | g."""
+    return np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
 
 
 @dataclass
@@ -48,10 +62,10 @@ class LSTMCache:
     x: np.ndarray                 # (T, N, D) inputs
     S: np.ndarray                 # (T+1, N, P) h_0 and every h_t
     C: np.ndarray                 # (T+1, N, H) c_0 and every c_t
-    gates: np.ndarray             # (T, N, 4H) i | f | g | o after their activations
+    gates: np.ndarray             # (T, 4, N, H) i, f, o, g after their activations
     phi_c: np.ndarray             # (T, N, H) φ(c_t)
-    W_ih: np.ndarray
-    W_hh: np.ndarray
+    W_ih: np.ndarray              # (4H, D) rows in the order i | f | o | g
+    W_hh: np.ndarray              # (4H, P) rows in the order i | f | o | g
     W_hr: Optional[np.ndarray]    # (P, H) or None
     has_bias: bool
     gate_activation: str
@@ -66,27 +80,32 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
 
     x (T, N, D), h0 (N, P), c0 (N, H), mask (T, N, 1) or None.
     Returns y (T, N, P), h_n (N, P), c_n (N, H) and the cache for ``lstm_backward``
-    (whose ``gates`` and ``C`` arrays also serve for inspecting the gates).
+    (whose ``gates`` (T, 4, N, H), in the order i, f, o, g, and ``C`` arrays also serve for
+    inspecting the gates).
     """
-    T = x.shape[0]
+    T, N, _ = x.shape
     H = W_hh.shape[0] // 4
-    bias = None if b_ih is None else b_ih + b_hh
-    gates = project_inputs(x, W_ih, bias)                  # (1) input half, all t at once
+    IFOG = _ifog(H)
+    W_ih, W_hh = W_ih[IFOG], W_hh[IFOG]                    # copies, rows i | f | o | g
+    bias = None if b_ih is None else (b_ih + b_hh)[IFOG]
+    A_in = project_inputs(x, W_ih, bias)                   # (1) input half, all t at once
+    gates = np.empty((T, 4) + c0.shape, dtype=c0.dtype)   # (T, 4, N, H)
     S, h_in, h_out = state_buffer(h0, T, reverse)
     C, c_in, c_out = state_buffer(c0, T, reverse)
     phi_c = np.empty((T,) + c0.shape, dtype=c0.dtype)
     W_hhT = transposed(W_hh)
-    a_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch: a_g, then i ⊙ g
+    i_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch for i ⊙ g
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for t in time_steps(T, reverse):
-            a = gates[t]
-            a += h_in[t] @ W_hhT                           # (1) recurrent half
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            np.copyto(a_g, g)
-            act.apply(gate_activation, a)                  # (2) σ on all four blocks at once,
-            act.apply(cell_activation, a_g, out=g)         # (3) then g = φ(a_g) over block g
+            a = gates[t]                                   # (4, N, H): a_i, a_f, a_o, a_g
+            recurrent = h_in[t] @ W_hhT                    # (1) recurrent half, (N, 4H)
+            np.add(A_in[t].reshape(N, 4, H), recurrent.reshape(N, 4, H),
+                   out=a.transpose(1, 0, 2))               # (1) both halves, gate by gate
+            act.apply(gate_activation, a[:3])              # (2) i, f, o
+            act.apply(cell_activation, a[3])               # (3) g
+            i, f, o, g = a
             c = np.multiply(f, c_in[t], out=c_out[t])      # (4)
-            c += np.multiply(i, g, out=a_g)
+            c += np.multiply(i, g, out=i_g)
             tc = act.apply(cell_activation, c, out=phi_c[t])   # (5) φ(c_t)
             if W_hr is None:
                 h = np.multiply(o, tc, out=h_out[t])       # (5)
@@ -117,9 +136,9 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     h_in, _ = split_states(cc.S, cc.reverse)
     c_in, _ = split_states(cc.C, cc.reverse)
     gact, cact = cc.gate_activation, cc.cell_activation
-    # da for every t; zeros, not empty: the σ' line below multiplies block g before dg is
-    # written there, and leftover memory could hold NaN or inf
-    dA = np.zeros((T, N, 4 * H), dtype=dtype)
+    dG = np.empty((4, N, H), dtype=dtype)                 # da of one step, gate by gate
+    di, df, do, dg = dG
+    dA = np.empty((T, N, 4 * H), dtype=dtype)             # da for every t, rows i | f | o | g
     dHp = None if cc.W_hr is None else np.empty((T, N, P), dtype=dtype)
     dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
@@ -132,29 +151,31 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         if cc.W_hr is not None:                            # (6')
             dHp[t] = dh
             dh = dh @ cc.W_hr
-        g4 = cc.gates[t]
-        i, f, g, o = g4[:, :H], g4[:, H:2 * H], g4[:, 2 * H:3 * H], g4[:, 3 * H:]
+        a = cc.gates[t]
+        i, f, o, g = a
         tc = cc.phi_c[t]
-        da = dA[t]
-        di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
         np.multiply(dh, tc, out=do)                        # (5') do
         dc = act.backprop(cact, tc, dh * o)                # (5') dc
         dc += dc_next
         np.multiply(dc, g, out=di)                         # (4') di
         np.multiply(dc, c_in[t], out=df)                   # (4') df
-        act.backprop(gact, g4, da)                         # (2') σ' on all four blocks (g's
-        np.multiply(dc, i, out=dg)                         # (4')   is still 0), then dg
-        act.backprop(cact, g, dg)                          # (3')   with φ' instead
+        np.multiply(dc, i, out=dg)                         # (4') dg
+        act.backprop(gact, a[:3], dG[:3])                  # (2') σ' for i, f, o
+        act.backprop(cact, g, dg)                          # (3') φ' for g
         dc_next = np.multiply(dc, f, out=dc)               # (4') carried to step t−1
+        da = dA[t]                                         # (1') the products need da as
+        np.copyto(da.reshape(N, 4, H), dG.transpose(1, 0, 2))   # one (N, 4H) row block
         dh_next = da @ cc.W_hh                             # (1') carried to step t−1
         if cc.mask is not None:
             dh_next += dh_skip
             dc_next += dc_skip
-    dx = dA @ cc.W_ih                                      # (1') every dx_t in one product
-    grads = {"W_ih": weight_grad(dA, cc.x), "W_hh": weight_grad(dA, h_in)}
+    dx = input_grad(dA, cc.W_ih)                           # (1') every dx_t in one product
+    torch_order = np.argsort(_ifog(H))                     # rows i | f | o | g -> i | f | g | o
+    grads = {"W_ih": weight_grad(dA, cc.x)[torch_order],
+             "W_hh": weight_grad(dA, h_in)[torch_order]}
     if cc.has_bias:
-        db = dA.sum(axis=(0, 1))
+        db = dA.sum(axis=(0, 1))[torch_order]
         grads["b_ih"], grads["b_hh"] = db, db.copy()
     if cc.W_hr is not None:                                # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
-        grads["W_hr"] = weight_grad(dHp, cc.gates[:, :, 3 * H:] * cc.phi_c)
+        grads["W_hr"] = weight_grad(dHp, cc.gates[:, 2] * cc.phi_c)
     return dx, dh_next, dc_next, grads

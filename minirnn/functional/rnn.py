@@ -26,7 +26,7 @@ from typing import Optional
 import numpy as np
 
 from . import activations as act
-from ._sequence import (final_state, project_inputs, split_states, state_buffer,
+from ._sequence import (final_state, input_grad, project_inputs, split_states, state_buffer,
                         time_steps, transposed, weight_grad)
 
 
@@ -91,7 +91,7 @@ def rnn_backward(dy, dh_n, cache):
         dh_next = da @ c.W_hh                              # (1') carried to step t−1
         if c.mask is not None:
             dh_next += dh_skip
-    dx = dA @ c.W_ih                                       # (1') every dx_t in one product
+    dx = input_grad(dA, c.W_ih)                            # (1') every dx_t in one product
     grads = {"W_ih": weight_grad(dA, c.x), "W_hh": weight_grad(dA, h_in)}
     if c.has_bias:
         db = dA.sum(axis=(0, 1))

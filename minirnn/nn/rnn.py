@@ -426,11 +426,10 @@ class LSTM(RNNBase):
         if self._last is None:
             raise RuntimeError("LSTM.last_gates: run a forward pass first")
         caches, unbatched = self._last
-        H = self.hidden_size
         flat = [c for layer in caches for c in layer]
         out = {}
-        for k, name in enumerate("ifgo"):
-            out[name] = np.stack([c.gates[:, :, k * H:(k + 1) * H] for c in flat])
+        for k, name in enumerate("ifog"):                # the cache's gate order
+            out[name] = np.stack([c.gates[:, k] for c in flat])
         out["c"] = np.stack([(c.C[:-1] if c.reverse else c.C[1:]) for c in flat])
         if unbatched:
             out = {k: v[:, :, 0] for k, v in out.items()}
