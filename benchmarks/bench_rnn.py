@@ -17,8 +17,7 @@ matrix product of the same dtype measured in the same run. Peak MB is tracemallo
 one forward+backward of minirnn (the caches kept for backward dominate it); min MB is the
 least the equations need to keep for backward, per (t, n, h) of a layer:
     SRN   1 float:  h_t                         (+ the input x_t, per (t, n, d))
-    LSTM  6 floats: i, f, g, o, c_t, h_t        (minirnn also keeps φ(c_t): 7, to save a
-                                                 tanh per step in backward)
+    LSTM  6 floats: i, f, g, o, c_t, h_t        (φ(c_t) is recomputed in backward)
     GRU   5 floats: r, z, n, h_t, W_hn h + b_hn (the last could be recomputed with an extra
                                                  matrix product per step)
 (bidirectional and stacked layers multiply it by directions and layers).

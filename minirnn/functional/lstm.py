@@ -26,7 +26,8 @@ as the gradients of h_n and c_n):
        dW_ih = Σ_t daᵀ x_t;  dW_hh = Σ_t daᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da
 
 Every σ' and φ' is taken from the activation's output (σ' = σ(1 − σ), tanh' = 1 − tanh²),
-so the forward keeps the activated gates and φ(c_t), never the pre-activations. The cell
+so the forward keeps the activated gates, never the pre-activations, and the backward
+recomputes φ(c_t) from c_t (one call per step) rather than keep it. The cell
 state's path (4') is additive: dc_next ← dc ⊙ f, with no squashing derivative in between.
 That is why gradients survive many steps in an LSTM when f stays near 1.
 
@@ -63,7 +64,6 @@ class LSTMCache:
     S: np.ndarray                 # (T+1, N, P) h_0 and every h_t
     C: np.ndarray                 # (T+1, N, H) c_0 and every c_t
     gates: np.ndarray             # (T, 4, N, H) i, f, o, g after their activations
-    phi_c: np.ndarray             # (T, N, H) φ(c_t)
     W_ih: np.ndarray              # (4H, D) rows in the order i | f | o | g
     W_hh: np.ndarray              # (4H, P) rows in the order i | f | o | g
     W_hr: Optional[np.ndarray]    # (P, H) or None
@@ -92,7 +92,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     gates = np.empty((T, 4) + c0.shape, dtype=c0.dtype)   # (T, 4, N, H)
     S, h_in, h_out = state_buffer(h0, T, reverse)
     C, c_in, c_out = state_buffer(c0, T, reverse)
-    phi_c = np.empty((T,) + c0.shape, dtype=c0.dtype)
+    tc = np.empty(c0.shape, dtype=c0.dtype)               # φ(c_t) of the current step
     W_hhT = transposed(W_hh)
     i_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch for i ⊙ g
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
@@ -106,7 +106,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
             i, f, o, g = a
             c = np.multiply(f, c_in[t], out=c_out[t])      # (4)
             c += np.multiply(i, g, out=i_g)
-            tc = act.apply(cell_activation, c, out=phi_c[t])   # (5) φ(c_t)
+            act.apply(cell_activation, c, out=tc)          # (5) φ(c_t)
             if W_hr is None:
                 h = np.multiply(o, tc, out=h_out[t])       # (5)
             else:
@@ -116,7 +116,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
                 np.copyto(h, h_in[t], where=done)
                 np.copyto(c, c_in[t], where=done)
     y = h_out if mask is None else h_out * mask            # (7) zero outputs past the end
-    cache = LSTMCache(x, S, C, gates, phi_c, W_ih, W_hh, W_hr, b_ih is not None,
+    cache = LSTMCache(x, S, C, gates, W_ih, W_hh, W_hr, b_ih is not None,
                       gate_activation, cell_activation, mask, reverse)
     return y, final_state(S, reverse), final_state(C, reverse), cache
 
@@ -134,12 +134,15 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     P = cc.S.shape[-1]
     dtype = cc.S.dtype
     h_in, _ = split_states(cc.S, cc.reverse)
-    c_in, _ = split_states(cc.C, cc.reverse)
+    c_in, c_out = split_states(cc.C, cc.reverse)
     gact, cact = cc.gate_activation, cc.cell_activation
     dG = np.empty((4, N, H), dtype=dtype)                 # da of one step, gate by gate
     di, df, do, dg = dG
     dA = np.empty((T, N, 4 * H), dtype=dtype)             # da for every t, rows i | f | o | g
-    dHp = None if cc.W_hr is None else np.empty((T, N, P), dtype=dtype)
+    tc = np.empty((N, H), dtype=dtype)                    # φ(c_t) of the current step
+    dHp = OT = None                                        # with a projection: dh and
+    if cc.W_hr is not None:                                #   o ⊙ φ(c_t) for every t
+        dHp, OT = np.empty((T, N, P), dtype=dtype), np.empty((T, N, H), dtype=dtype)
     dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
     for t in reversed(time_steps(T, cc.reverse)):
@@ -148,12 +151,13 @@ def lstm_backward(dy, dh_n, dc_n, cache):
             m = cc.mask[t]
             dh_skip, dc_skip = dh_next * (1 - m), dc_next * (1 - m)
             dh, dc_next = dh * m, dc_next * m
-        if cc.W_hr is not None:                            # (6')
-            dHp[t] = dh
-            dh = dh @ cc.W_hr
         a = cc.gates[t]
         i, f, o, g = a
-        tc = cc.phi_c[t]
+        act.apply(cact, c_out[t], out=tc)                  # φ(c_t), as in the forward
+        if cc.W_hr is not None:                            # (6')
+            dHp[t] = dh
+            np.multiply(o, tc, out=OT[t])
+            dh = dh @ cc.W_hr
         np.multiply(dh, tc, out=do)                        # (5') do
         dc = act.backprop(cact, tc, dh * o)                # (5') dc
         dc += dc_next
@@ -177,5 +181,5 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         db = dA.sum(axis=(0, 1))[torch_order]
         grads["b_ih"], grads["b_hh"] = db, db.copy()
     if cc.W_hr is not None:                                # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
-        grads["W_hr"] = weight_grad(dHp, cc.gates[:, 2] * cc.phi_c)
+        grads["W_hr"] = weight_grad(dHp, OT)
     return dx, dh_next, dc_next, grads
