@@ -26,10 +26,10 @@ as the gradients of h_n and c_n):
        dW_ih = Σ_t daᵀ x_t;  dW_hh = Σ_t daᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da
 
 Every σ' and φ' is taken from the activation's output (σ' = σ(1 − σ), tanh' = 1 − tanh²),
-so the forward keeps the activated gates, never the pre-activations, and the backward
-recomputes φ(c_t) from c_t (one call per step) rather than keep it. The cell
-state's path (4') is additive: dc_next ← dc ⊙ f, with no squashing derivative in between.
-That is why gradients survive many steps in an LSTM when f stays near 1.
+so the forward keeps the activated gates, never the pre-activations; the backward recomputes
+φ(c_t) from c_t (one call per step) rather than keep it. The cell state's path (4') is
+additive: dc_next ← dc ⊙ f, with no squashing derivative in between. That is why gradients
+survive many steps in an LSTM when f stays near 1.
 
 Layout. Each step's gates are kept gate by gate, as one (4, N, H) block in the order
 i, f, o, g (not torch's i, f, g, o): every gate is then a contiguous (N, H) array, and the
