@@ -170,9 +170,9 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         np.multiply(dc, g, out=di)                         # (4') di
         np.multiply(dc, c_in[t], out=df)                   # (4') df
         np.multiply(dc, i, out=dg)                         # (4') dg
+        dc_next = np.multiply(dc, f, out=dc)               # (4') carried to step t−1
         act.backprop(gact, a[:3], dG[:3])                  # (2') σ' for i, f, o
         act.backprop(cact, g, dg)                          # (3') φ' for g
-        dc_next = np.multiply(dc, f, out=dc)               # (4') carried to step t−1
         da = dA[t]                                         # (1') the products need da as
         np.copyto(da.reshape(N, 4, H), dG.transpose(1, 0, 2))   # one (N, 4H) row block
         dh_next = da @ cc.W_hh                             # (1') carried to step t−1
