@@ -63,8 +63,8 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, mask=None, reverse=F
     # (1) for all t at once, as two arrays: r | z, whose σ then runs on one contiguous block
     # per step, and n. b_hr and b_hz simply add to the input side; b_hn cannot (see (4)).
     b_rz = None if b_ih is None else b_ih[:2 * H] + b_hh[:2 * H]
-    RZ = project_inputs(x, W_ih[:2 * H], b_rz)
-    Nt = project_inputs(x, W_ih[2 * H:], None if b_ih is None else b_ih[2 * H:])
+    RZ = project_inputs(x, W_ih[:2 * H], b_rz)            # (T, N, 2H): gi_r | gi_z, later r | z
+    Nt = project_inputs(x, W_ih[2 * H:], None if b_ih is None else b_ih[2 * H:])  # gi_n, later n
     b_hn = np.zeros(H, x.dtype) if b_hh is None else b_hh[2 * H:]
     gh_n = np.empty((T,) + h0.shape, dtype=h0.dtype)
     r_gh_n = np.empty(h0.shape, dtype=h0.dtype)            # scratch for r ⊙ gh_n
