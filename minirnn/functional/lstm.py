@@ -100,6 +100,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     C, c_in, c_out = state_buffer(c0, T, reverse)
     tc = np.empty(c0.shape, dtype=c0.dtype)               # φ(c_t) of the current step
     W_hhT = transposed(W_hh)
+    W_hrT = None if W_hr is None else transposed(W_hr)
     i_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch for i ⊙ g
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for t in time_steps(T, reverse):
@@ -116,7 +117,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
             if W_hr is None:
                 h = np.multiply(o, tc, out=h_out[t])       # (5)
             else:
-                h = np.matmul(o * tc, W_hr.T, out=h_out[t])    # (6)
+                h = np.matmul(o * tc, W_hrT, out=h_out[t])     # (6)
             if mask is not None:                           # (7) finished sequences keep state
                 done = mask[t] == 0
                 np.copyto(h, h_in[t], where=done)
