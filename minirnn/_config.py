@@ -68,16 +68,22 @@ def is_grad_enabled():
 
 
 class no_grad(contextlib.ContextDecorator):
-    """Context manager (or decorator): forward passes inside keep no caches for backward."""
+    """Context manager (or decorator): forward passes inside keep no caches for backward.
+
+    The previous modes are kept on a stack, so one instance may be entered again before it
+    exits (nested ``with``, or a recursive function under ``@no_grad()``)."""
+
+    def __init__(self):
+        self._prev = []
 
     def __enter__(self):
         global _grad_enabled
-        self._prev = _grad_enabled
+        self._prev.append(_grad_enabled)
         _grad_enabled = False
         return self
 
     def __exit__(self, *exc):
         global _grad_enabled
-        _grad_enabled = self._prev
+        _grad_enabled = self._prev.pop()
         return False
 

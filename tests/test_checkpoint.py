@@ -283,3 +283,33 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+def test_resume_from_a_checkpoint_not_written_by_fit_changes_nothing(tmp_path):
+    path = tmp_path / "plain.npz"
+    model, opt = trained()
+    checkpoint.save(path, model, opt)                               # no epoch/history/rng
+    fresh = SRNClassifier(rng=5)
+    fresh_opt = optim.Adam(fresh.parameters(), lr=0.5)
+    before = {k: v.copy() for k, v in fresh.state_dict().items()}
+    with pytest.raises(ValueError, match="not written by fit"):
+        fit(fresh, nn.CrossEntropyLoss(), fresh_opt, [(np.zeros((2, 6), int), np.zeros(2, int))],
+            epochs=1, verbose=False, checkpoint=path, resume=True)
+    for k, v in fresh.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+    assert fresh_opt.param_groups[0]["lr"] == 0.5 and not any(fresh_opt.state)
+
+
+def test_non_numeric_weights_are_refused_before_anything_changes(tmp_path):
+    path, bad = tmp_path / "c.npz", tmp_path / "complex.npz"
+    model, _ = trained()
+    checkpoint.save(path, model, optim.SGD(model.parameters(), lr=0.5))
+    members = dict(np.load(path))
+    name = next(k for k in members if k.startswith("param/"))
+    members[name] = members[name].astype(complex)
+    np.savez(bad, **members)
+    target = SRNClassifier(rng=1)
+    opt = optim.SGD(target.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="not numbers"):
+        checkpoint.load(bad, target, opt)
+    assert opt.param_groups[0]["lr"] == 0.1

@@ -276,3 +276,19 @@ def test_lstm_projection_initialisation_bounds():
     m = mnn.LSTM(3, 16, proj_size=4, rng=0)
     assert np.all(np.abs(m.weight_hr_l0.data) <= 0.25)
     assert m.weight_hr_l0.shape == (4, 16) and m.weight_hh_l0.shape == (64, 4)
+
+
+def test_no_grad_instance_reentered_restores_the_outer_mode():
+    """One instance entered again before it exits (recursion under the decorator, or nested
+    ``with``) must still restore grad mode on the way out."""
+    @minirnn.no_grad()
+    def depth(k):
+        return 0 if k == 0 else 1 + depth(k - 1)
+
+    assert depth(3) == 3 and minirnn.is_grad_enabled()
+    ng = minirnn.no_grad()
+    with ng:
+        with ng:
+            assert not minirnn.is_grad_enabled()
+        assert not minirnn.is_grad_enabled()
+    assert minirnn.is_grad_enabled()

@@ -282,3 +282,16 @@ def test_diverging_training_stops_with_a_clear_error_and_finite_weights():
                 DataLoader(list(zip(x, y)), batch_size=4), epochs=3, verbose=False)
     for p, b in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.data, b)
+
+
+def test_a_batch_whose_targets_are_all_ignored_adds_nothing():
+    model = nn.Linear(3, 4, rng=0)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    good, ignored = (x, np.array([0, 1, 2, 3])), (x, np.full(4, -100))
+    for reduction in ("mean", "sum"):
+        crit = nn.CrossEntropyLoss(reduction=reduction)
+        loss, _ = evaluate(model, crit, [good, ignored])
+        assert loss == evaluate(model, crit, [good])[0]
+    h = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+            [good, ignored], epochs=1, verbose=False)
+    assert np.isfinite(h.train_loss[0])

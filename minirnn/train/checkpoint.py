@@ -85,7 +85,7 @@ def save(path, model=None, optimizer=None, *, arrays=None, **meta):
         header["model_class"] = type(model).__name__
         header["model_config"] = _model_config(model)
         for name, p in model.named_parameters():
-            members["param/" + name] = np.array(p.data)
+            members["param/" + name] = p.data
     if optimizer is not None:
         sd = optimizer.state_dict()
         kinds = {}                 # which state values were Python ints/floats, not arrays
@@ -104,14 +104,9 @@ def save(path, model=None, optimizer=None, *, arrays=None, **meta):
         members["extra/" + name] = value
     text = _to_json(header, "the metadata")
     members[_META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    _atomic_savez(path, members)
-    return path
-
-
-def _atomic_savez(path, members):
-    """np.savez into a temporary file beside ``path``, then rename it over ``path``."""
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb") as f:       # a temporary file, renamed over path at the end
         np.savez(f, **members)
+    return path
 
 
 def load(path, model=None, optimizer=None, *, strict=True):
@@ -248,6 +243,10 @@ def _check_model(path, header, params, model, strict):
               for k in own if k in params and params[k].shape != own[k].data.shape]
     if shapes:
         problems.append("shapes differ for " + "; ".join(shapes))
+    kinds = [f"{k}: {params[k].dtype}" for k in own if k in params
+             and params[k].dtype.kind not in "fiub"]       # as load_state_dict requires
+    if kinds:
+        problems.append("not numbers: " + "; ".join(kinds))
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
 
@@ -268,12 +267,6 @@ def _generators(model, loaders):
         if isinstance(rng, np.random.Generator):
             found.append((f"loader:{k}", loader, rng))
     return found
-
-
-def _named_modules(model, prefix=""):
-    yield prefix, model
-    for name, child in model._modules.items():
-        yield from _named_modules(child, prefix + name + ".")
 
 
 def get_rng_state(model=None, loaders=()):
@@ -298,11 +291,7 @@ def set_rng_state(state, model=None, loaders=()):
     """Restore what ``get_rng_state`` returned into the global generator, ``model``'s modules
     and ``loaders`` (same model structure and loader order as when it was taken)."""
     states, owners = state["states"], state["owners"]
-    found = _generators(model, loaders)
-    names = {name for name, _, _ in found}
-    if names != set(owners):
-        raise ValueError(f"set_rng_state: expected generators for {sorted(owners)}, "
-                         f"the model and loaders have {sorted(names)}")
+    found = check_rng_state(state, model, loaders)
     _config._generator = _restored(_config._generator, states[0])
     made = {0: _config._generator}
     claimed = {id(_config._generator)}
@@ -315,6 +304,23 @@ def set_rng_state(state, model=None, loaders=()):
             claimed.add(id(made[k]))
         owner._rng = made[k]        # plain attribute: generators are not parameters
     return state
+
+
+def _named_modules(model, prefix=""):
+    yield prefix, model
+    for name, child in model._modules.items():
+        yield from _named_modules(child, prefix + name + ".")
+
+
+def check_rng_state(state, model=None, loaders=()):
+    """Raise ValueError unless ``set_rng_state(state, model, loaders)`` would fit (it changes
+    nothing); return the generators found."""
+    found = _generators(model, loaders)
+    names = {name for name, _, _ in found}
+    if names != set(state["owners"]):
+        raise ValueError(f"set_rng_state: expected generators for {sorted(state['owners'])}, "
+                         f"the model and loaders have {sorted(names)}")
+    return found
 
 
 def _restored(rng, state):

@@ -112,7 +112,10 @@ def _batch_loss(loss, logits, y_flat):
     C = logits.shape[-1]
     value = loss(logits.reshape(-1, C), y_flat)                             # (N·L, C), (N·L,)
     n = int(np.count_nonzero(y_flat != getattr(loss, "ignore_index", -100)))
-    total = value if getattr(loss, "reduction", "mean") == "sum" else value * n
+    if getattr(loss, "reduction", "mean") == "sum":
+        total = value
+    else:                          # a mean over no counted targets is 0/0; their sum is 0
+        total = value * n if n else 0.0
     return float(total), n
 
 
@@ -318,14 +321,15 @@ def _train_epoch(model, loss, optimizer, loader, clip, bar):
     total, count, norms = 0.0, 0, []
     for b, batch in enumerate(loader):
         x, y, lengths = _unpack(batch)
-        optimizer.zero_grad()                                           # (1)
-        model.zero_grad()
+        model.zero_grad()                                   # (1) the optimiser's too
         logits = _logits(model, x, lengths, y)                          # (2)
         y_flat = _flat_targets(x, y, lengths, getattr(loss, "ignore_index", -100))
         batch_total, n = _batch_loss(loss, logits, y_flat)              # (3)
         grad = loss.backward(1.0).reshape(logits.shape)                 # (N·L, C) -> (..., C)
         model.backward(grad)                                            # (4)
-        norm = _grad_norm(params)
+        # (5) the global norm before clipping; clipping only scales .grad, so a
+        # non-finite batch below still leaves the weights untouched
+        norm = clip_grad_norm_(params, clip) if clip is not None else _grad_norm(params)
         if not (np.isfinite(batch_total) and np.isfinite(norm)):
             # stop before the step: the weights are still finite, and a NaN would otherwise
             # spread silently through every later epoch
@@ -333,7 +337,7 @@ def _train_epoch(model, loss, optimizer, loader, clip, bar):
                 f"fit: training diverged at batch {b} (loss {batch_total / max(n, 1):.4g}, "
                 f"gradient norm {norm:.4g}); the weights are left as they were before this "
                 f"batch. Lower the learning rate or pass clip=...")
-        norms.append(clip_grad_norm_(params, clip) if clip is not None else norm)   # (5)
+        norms.append(norm)
         optimizer.step()                                                # (6)
         total, count = total + batch_total, count + n
         if bar is not None:
@@ -409,13 +413,15 @@ def _save(path, model, optimizer, history, epochs_done, loaders):
 
 
 def _resume(path, model, optimizer, loaders):
-    """Load a checkpoint written by ``fit``: (History with best_state, epochs done)."""
-    saved = _ckpt.load(path, model, optimizer)
-    meta = saved["meta"]
+    """Load a checkpoint written by ``fit``: (History with best_state, epochs done).
+    Everything is checked before the model, optimiser or generators change."""
+    meta = _ckpt.load(path)["meta"]                 # read and checked, nothing loaded yet
     if not {"epoch", "history", "rng"} <= set(meta):
         raise ValueError(f"checkpoint {os.fspath(path)!r} was not written by fit (its metadata "
                          f"lacks 'epoch', 'history' or 'rng'); load it with "
                          f"minirnn.train.checkpoint.load")
+    _ckpt.check_rng_state(meta["rng"], model, loaders)
+    saved = _ckpt.load(path, model, optimizer)
     _ckpt.set_rng_state(meta["rng"], model, loaders)
     history = History(meta["history"])
     best = {k[len("best/"):]: v for k, v in saved["arrays"].items() if k.startswith("best/")}
