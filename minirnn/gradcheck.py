@@ -82,11 +82,11 @@ def gradcheck(module, *inputs, eps=1e-6, seed=0):
     with _config.no_grad():
         out = module(*inputs)
     out_leaves = _leaves(out)
-    G = [rng.standard_normal(np.shape(o)) if (_is_float_array(np.asarray(o)) or
-                                              isinstance(o, float)) else None
-         for o in out_leaves]
     if isinstance(out, float):
         G = [1.0]          # a scalar loss: its gradient is just 1
+    else:
+        G = [rng.standard_normal(np.shape(o)) if _is_float_array(np.asarray(o)) else None
+             for o in out_leaves]
 
     def score():
         restore()
@@ -98,7 +98,7 @@ def gradcheck(module, *inputs, eps=1e-6, seed=0):
     module.zero_grad()
     restore()
     module(*inputs)
-    grad_tree = G[0] if isinstance(out, float) else _like(out, iter(G))
+    grad_tree = _like(out, iter(G))
     input_grads = module._backward_from_output_grads(grad_tree)
     analytic = {name: p.grad.copy() for name, p in module.named_parameters()}
 

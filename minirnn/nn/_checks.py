@@ -36,6 +36,14 @@ def int_array(ids, name, owner):
     return arr
 
 
+def in_range(ids, n, name, owner, note=""):
+    """IndexError naming the first of ``ids`` outside [0, n); ``note`` adds to the expectation."""
+    if ids.size and (ids.min() < 0 or ids.max() >= n):
+        bad = ids[(ids < 0) | (ids >= n)].flat[0]
+        raise IndexError(f"{owner}: expected {name} in [0, {n}){note}, got {bad}")
+    return ids
+
+
 def shape_is(arr, expected, name, owner):
     if arr.shape != tuple(expected):
         raise ValueError(f"{owner}: expected {name} of shape {tuple(expected)}, got {arr.shape}")

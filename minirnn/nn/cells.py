@@ -21,6 +21,7 @@ from ..functional.lstm import lstm_backward, lstm_forward
 from ..functional.rnn import rnn_backward, rnn_forward
 from . import _checks
 from .module import Module, Parameter
+from .rnn import _PARAM_NAMES
 
 
 class _CellBase(Module):
@@ -71,8 +72,7 @@ class _CellBase(Module):
 
     def _add_grads(self, grads):
         for key, g in grads.items():
-            getattr(self, {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih",
-                           "b_hh": "bias_hh"}[key]).grad += g
+            getattr(self, _PARAM_NAMES[key]).grad += g
 
     @staticmethod
     def _out(a, unbatched):

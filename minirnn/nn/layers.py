@@ -10,8 +10,17 @@ import math
 import numpy as np
 
 from .. import _config
+from ..functional._sequence import weight_grad
 from . import _checks
 from .module import Module, Parameter
+
+
+def _dropout_mask(shape, p, rng, dtype):
+    """Zero with probability p, scale the rest by 1/(1−p) (all zero when p = 1), as torch.
+    (Dropout and the dropout between stacked recurrent layers both draw their masks here.)"""
+    if p >= 1:
+        return np.zeros(shape, dtype=dtype)
+    return (rng.random(shape) >= p).astype(dtype) / dtype.type(1 - p)
 
 
 def _rows(a):
@@ -63,7 +72,7 @@ class Linear(Module):
         _checks.shape_is(dy, x.shape[:-1] + (self.out_features,), "grad", "Linear")
         self._pop()
         dy2 = _rows(dy)
-        self.weight.grad += dy2.T @ _rows(x)
+        self.weight.grad += weight_grad(dy, x)                  # Σ over all leading axes
         if self.bias is not None:
             self.bias.grad += dy2.sum(axis=0)
         return (dy2 @ self.weight.data).reshape(x.shape)
@@ -100,9 +109,7 @@ class Embedding(Module):
 
     def forward(self, ids):
         ids = _checks.int_array(ids, "ids", "Embedding")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
-            bad = ids[(ids < 0) | (ids >= self.num_embeddings)].flat[0]
-            raise IndexError(f"Embedding: expected ids in [0, {self.num_embeddings}), got {bad}")
+        _checks.in_range(ids, self.num_embeddings, "ids", "Embedding")
         self._push(ids)
         return self.weight.data[ids]
 
@@ -144,10 +151,7 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             self._push(None)
             return x
-        if self.p == 1:
-            mask = np.zeros(x.shape, dtype=x.dtype)
-        else:
-            mask = (self._rng.random(x.shape) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
+        mask = _dropout_mask(x.shape, self.p, self._rng, x.dtype)
         self._push(mask)
         return x * mask
 

@@ -37,10 +37,8 @@ class CrossEntropyLoss(Module):
         N, C = logits.shape
         _checks.shape_is(target, (N,), "target", "CrossEntropyLoss")
         counted = target[target != self.ignore_index]
-        if counted.size and (counted.min() < 0 or counted.max() >= C):
-            bad = counted[(counted < 0) | (counted >= C)][0]
-            raise IndexError(f"CrossEntropyLoss: expected targets in [0, {C}) (or ignore_index "
-                             f"{self.ignore_index}), got {bad}")
+        _checks.in_range(counted, C, "targets", "CrossEntropyLoss",
+                         f" (or ignore_index {self.ignore_index})")
         loss, cache = cross_entropy_forward(logits, target, self.ignore_index, self.reduction)
         self._push(cache)
         return loss
@@ -58,6 +56,3 @@ class CrossEntropyLoss(Module):
                              f"{np.shape(grad)}")
         self._pop()
         return cross_entropy_backward(grad, cache)
-
-    def _backward_from_output_grads(self, grad):
-        return self.backward(grad)

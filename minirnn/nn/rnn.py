@@ -23,6 +23,7 @@ from ..functional.gru import gru_backward, gru_forward
 from ..functional.lstm import lstm_backward, lstm_forward
 from ..functional.rnn import rnn_backward, rnn_forward
 from . import _checks
+from .layers import _dropout_mask
 from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -265,15 +266,10 @@ class RNNBase(Module):
             return dx[:, 0], dh0[:, 0]
         return (dx.transpose(1, 0, 2) if self.batch_first else dx), dh0
 
+
+# the Parameter behind each gradient key of the functional backward passes (cells use it too)
 _PARAM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih",
                 "b_hh": "bias_hh", "W_hr": "weight_hr"}
-
-
-def _dropout_mask(shape, p, rng, dtype):
-    """Zero with probability p, scale the rest by 1/(1−p) (all zero when p = 1), as torch."""
-    if p >= 1:
-        return np.zeros(shape, dtype=dtype)
-    return (rng.random(shape) >= p).astype(dtype) / dtype.type(1 - p)
 
 
 class RNN(RNNBase):

@@ -92,7 +92,8 @@ class Optimizer:
 
         Hyperparameters are restored too, as torch does. Integer keys may arrive as strings
         (JSON) and arrays as nested lists or 0-d arrays (npz). Anything that does not fit this
-        optimiser raises ValueError naming what was expected; nothing changes unless all fits.
+        optimiser raises ValueError naming what was expected (TypeError for values that are
+        not numbers); nothing changes unless all fits.
         """
         name = type(self).__name__
         where = f"{name}.load_state_dict"
