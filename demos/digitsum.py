@@ -5,7 +5,7 @@ Same as: minirnn digitsum  (FULL = True: minirnn digitsum --full, several minute
 from minirnn.demos import digitsum
 
 SEED = digitsum.SEED
-RECIPE = "book"              # or "better": more data, forget-gate bias 1, clipping
+RECIPE = "book"              # or "better": more data, a larger batch and step, clipping
 FULL = False                 # every model at lengths 5..35 with the recipe's epochs
 MODELS = None                # e.g. ("lstm",); None: the default set
 LENGTHS = None               # e.g. (5, 20, 35); None: the default set

@@ -176,3 +176,10 @@ def test_greedy_decode_stops_when_every_row_ended():
     model.fc.bias.data[:] = -100
     model.fc.bias.data[2] = 100          # <eos> always wins: one step
     assert model.greedy_decode(ids((3, 5), 7), None, 1, 2, 7).tolist() == [[2], [2], [2]]
+
+
+@pytest.mark.parametrize("max_len", [0, -1, 2.5])
+def test_greedy_decode_needs_at_least_one_step(max_len):
+    model = EncoderDecoder(7, 6, 3, 5, cell="gru", rng=0)
+    with pytest.raises(ValueError, match="max_len"):
+        model.greedy_decode(ids((3, 5), 7), None, bos_id=1, eos_id=2, max_len=max_len)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._config import resolve_rng
 from .._io import atomic_write
+from .loader import _check_int
 
 SPLITS = ("train", "dev", "test")
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -154,9 +155,3 @@ def _atomic_write(path, text):
     with atomic_write(path, encoding="utf-8", newline="\n") as f:
         f.write(text)
 
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"expected {name} >= {minimum}, got {value}")

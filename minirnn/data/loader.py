@@ -59,6 +59,14 @@ def collate(items, pad_value=0, pad_fields=None):
     return tuple(out)
 
 
+def _check_int(name, value, minimum):
+    """TypeError unless ``value`` is an int (not a bool); ValueError if it is below minimum."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"expected {name} >= {minimum}, got {value}")
+
+
 def _num_fields(item):
     if not isinstance(item, (tuple, list)):
         raise TypeError(f"expected a dataset item to be a tuple of fields, "
@@ -104,10 +112,7 @@ class DataLoader:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"expected a dataset with __len__ and __getitem__, "
                             f"got {type(dataset).__name__}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"expected batch_size to be an int, got {type(batch_size).__name__}")
-        if batch_size < 1:
-            raise ValueError(f"expected batch_size >= 1, got {batch_size}")
+        _check_int("batch_size", batch_size, 1)
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError("expected collate_fn to be callable")
         self.dataset = dataset

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from .._config import resolve_rng
+from .loader import _check_int
 
 
 class CharCorpus:
@@ -131,11 +132,8 @@ class CharCorpus:
             yield Xs[:, b * num_steps:(b + 1) * num_steps], Ys[:, b * num_steps:(b + 1) * num_steps]
 
     def _check_batching(self, batch_size, num_steps):
-        for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"expected {name} >= 1, got {value}")
+        _check_int("batch_size", batch_size, 1)
+        _check_int("num_steps", num_steps, 1)
         # Even with the largest offset (num_steps - 1) one full batch must fit.
         needed = batch_size * num_steps + num_steps
         if len(self.ids) < needed:
@@ -159,9 +157,6 @@ def default_corpus(max_chars=None, unknown="\ufffd"):
 
     text = "\n\n".join(topics[key].strip() for key in sorted(topics)) + "\n"
     if max_chars is not None:
-        if isinstance(max_chars, bool) or not isinstance(max_chars, (int, np.integer)):
-            raise TypeError(f"expected max_chars to be an int, got {type(max_chars).__name__}")
-        if max_chars < 2:
-            raise ValueError(f"expected max_chars >= 2, got {max_chars}")
+        _check_int("max_chars", max_chars, 2)
         text = text[:max_chars]
     return CharCorpus(text, unknown)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._config import resolve_dtype
+from .loader import collate
 
 
 class HelloOhlol:
@@ -139,8 +140,4 @@ def _check_id(i, size):
 
 def _pad(seqs):
     """list of (L_i,) int arrays -> (P, L_max) padded with 0, and the lengths (P,)."""
-    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-    batch = np.zeros((len(seqs), lengths.max()), dtype=np.int64)
-    for n, s in enumerate(seqs):
-        batch[n, :len(s)] = s
-    return batch, lengths
+    return collate([(s,) for s in seqs], pad_fields=[0])

@@ -6,7 +6,7 @@
     explode    exploding gradients and clipping
     seq2seq    an encoder–decoder: hello -> hola
     charlm     a character language model
-    compare    minirnn next to torch
+    compare    minirnn next to torch (demos/compare.py in the checkout: it imports torch)
     gradcheck  every backward against finite differences
 
 Each module has its constants at the top and a ``run(...)`` that prints what a learner wants

@@ -133,7 +133,8 @@ def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=
     opt = Adam(model.parameters(), lr=LR)
     unigram = unigram_perplexity(train, held_out)
     name = f"{layers}-layer {cell.upper()}" if layers > 1 else cell.upper()
-    say(f"Character LM: {name}, hidden {hidden}, one-hot inputs, {sampling} sampling, "
+    inputs = "one-hot inputs" if EMBED_DIM is None else f"embedding {EMBED_DIM}"
+    say(f"Character LM: {name}, hidden {hidden}, {inputs}, {sampling} sampling, "
         f"batch {BATCH} x {NUM_STEPS} steps, Adam lr {LR}, clip {CLIP}")
     say(f"corpus: {'Python help texts (pydoc_data)' if corpus_path is None else corpus_path}, "
         f"{len(corpus):,} characters, vocabulary {corpus.vocab_size}; "

@@ -73,12 +73,6 @@ def make_data(length, k, seed=SEED, data_dir=None):
             DigitSum(length, EVAL_K, "test", rng=seed))
 
 
-def write_data(data_dir, lengths, k, seed=SEED):
-    """Write the classic text files ``data_dir/<length>/{train,dev,test}.txt``."""
-    for length in lengths:
-        save_digitsum(os.path.join(data_dir, str(length)), *make_data(length, k, seed))
-
-
 # ---- one model at one length -------------------------------------------------------------
 
 def set_forget_bias(model, value):

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import nn
 from ..data import HelloOhlol
+from ..models import CharLM
 from ..optim import Adam
 from ._common import out_dir, save_plot, wrote
 
@@ -53,29 +54,12 @@ def train_cell(epochs=CELL_EPOCHS, lr=CELL_LR, seed=SEED, verbose=True):
     return history
 
 
-class EmbeddingRNN(nn.Module):
-    """ids (N, T) -> Embedding -> RNN (num_layers, batch_first) -> Linear -> logits (N, T, V)."""
-
-    def __init__(self, vocab_size, embed_dim, hidden_size, num_layers, rng=None):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_dim, rng=rng)
-        self.rnn = nn.RNN(embed_dim, hidden_size, num_layers=num_layers, batch_first=True,
-                          rng=rng)
-        self.fc = nn.Linear(hidden_size, vocab_size, rng=rng)
-
-    def forward(self, ids):
-        y, _ = self.rnn(self.embedding(ids))        # (N, T, H)
-        return self.fc(y)                           # (N, T, V)
-
-    def backward(self, grad_logits):
-        dx, _ = self.rnn.backward(self.fc.backward(grad_logits))
-        self.embedding.backward(dx)
-
-
 def train_embedding(epochs=EMBED_EPOCHS, lr=EMBED_LR, seed=SEED, verbose=True):
     """The Embedding -> 2-layer RNN -> Linear version. Returns [(predicted string, loss)]."""
     data = HelloOhlol()
-    model = EmbeddingRNN(4, EMBED_DIM, HIDDEN, LAYERS, rng=seed)
+    # Embedding -> RNN (LAYERS layers, batch first) -> Linear, the character-LM model; one
+    # generator draws all its weights
+    model = CharLM(4, HIDDEN, cell="rnn", num_layers=LAYERS, embed_dim=EMBED_DIM, rng=seed)
     crit = nn.CrossEntropyLoss()
     opt = Adam(model.parameters(), lr=lr)
     history = []

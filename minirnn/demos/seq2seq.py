@@ -5,10 +5,8 @@ decoder reads ``<bos>`` + the true target (teacher forcing) and learns to predic
 ``<eos>``; padded positions are ignored by the loss. At test time it decodes greedily: feed
 ``<bos>``, take the most likely character, feed it back in, stop at ``<eos>``.
 """
-import numpy as np
-
 from .. import nn
-from ..data import TranslationPairs
+from ..data import TranslationPairs, collate
 from ..models import EncoderDecoder
 from ..optim import Adam
 from ._common import out_dir, save_plot, wrote
@@ -43,11 +41,7 @@ def train(cell=CELL, epochs=EPOCHS, lr=LR, seed=SEED, verbose=True):
 
 def translate(model, data, words):
     """Greedy decoding of each word in ``words`` -> list of strings."""
-    src = [data.encode_source(w) for w in words]
-    lengths = np.array([len(s) for s in src])
-    ids = np.zeros((len(src), lengths.max()), dtype=np.int64)
-    for n, s in enumerate(src):
-        ids[n, :len(s)] = s
+    ids, lengths = collate([(data.encode_source(w),) for w in words], pad_fields=[0])
     out = model.greedy_decode(ids, lengths, data.bos_id, data.eos_id, MAX_LEN)
     return [data.decode_target(row) for row in out]
 

@@ -11,7 +11,7 @@ an input array here -- reusing the arrays *is* the "detach" of truncated BPTT.
 import numpy as np
 
 from .. import _config
-from ..nn import Embedding, Linear, Module
+from ..nn import Embedding, Linear, Module, _checks
 from ._recurrent import check_cell, make_rnn
 
 
@@ -65,11 +65,8 @@ class CharLM(Module):
         """ids (N, T) -> the recurrent layer's input (N, T, E or V)."""
         if self.embedding is not None:
             return self.embedding(ids)
-        ids = np.asarray(ids)
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"CharLM: expected integer ids, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise IndexError(f"CharLM: expected ids in [0, {self.vocab_size})")
+        ids = _checks.int_array(ids, "ids", "CharLM")
+        _checks.in_range(ids, self.vocab_size, "ids", "CharLM")
         return np.eye(self.vocab_size, dtype=self.dtype)[ids]     # one-hot (N, T, V)
 
     def forward(self, ids, state=None):

@@ -73,6 +73,9 @@ class EncoderDecoder(Module):
     def greedy_decode(self, src_ids, src_lengths, bos_id, eos_id, max_len):
         """Most likely token at each step, fed back in. Returns ids (N, steps), steps <= max_len;
         a row's tokens after its first ``eos_id`` are meaningless (decode stops there)."""
+        if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 1:
+            raise ValueError(f"EncoderDecoder.greedy_decode: expected max_len >= 1, got "
+                             f"{max_len!r}")
         src_ids = np.asarray(src_ids)
         N = src_ids.shape[0]
         out = []
