@@ -235,9 +235,8 @@ def run_command(args):
         return out, hello.run(seed=_seed(args, hello), epochs=args.epochs, out=out)
     if name == "explode" or (name == "digitsum" and args.explode):
         from .demos import explode
-        out = args.out or os.path.join("out", "explode")
-        kwargs = {} if args.epochs is None else {"epochs": args.epochs}
-        return out, explode.run(seed=_seed(args, explode), out=out, **kwargs)
+        out = _out(args, "explode")
+        return out, explode.run(seed=_seed(args, explode), epochs=args.epochs, out=out)
     if name == "digitsum":
         from .demos import digitsum
         overrides = {}
@@ -251,8 +250,8 @@ def run_command(args):
                                  save_data=args.save_data, overrides=overrides)
     if name == "seq2seq":
         from .demos import seq2seq
-        kwargs = {} if args.epochs is None else {"epochs": args.epochs}
-        return out, seq2seq.run(cell=args.cell, seed=_seed(args, seq2seq), out=out, **kwargs)
+        return out, seq2seq.run(cell=args.cell, seed=_seed(args, seq2seq), epochs=args.epochs,
+                                out=out)
     if name == "charlm":
         from .demos import charlm
         return out, charlm.run(cell=args.model, layers=args.layers,

@@ -12,27 +12,28 @@ def out_dir(path):
     return path
 
 
-def progress(iterable, total=None, desc=None):
-    """``iterable`` wrapped in a tqdm bar when stderr is a terminal and tqdm is installed;
-    otherwise ``iterable`` itself (logs and tests stay clean)."""
+def _tqdm():
+    """tqdm when stderr is a terminal and tqdm is installed, else None (logs and tests stay
+    clean)."""
     if not sys.stderr.isatty():
-        return iterable
+        return None
     try:
         from tqdm import tqdm
     except ImportError:
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+        return None
+    return tqdm
+
+
+def progress(iterable, total=None, desc=None):
+    """``iterable`` wrapped in a tqdm bar on a terminal; otherwise ``iterable`` itself."""
+    tqdm = _tqdm()
+    return iterable if tqdm is None else tqdm(iterable, total=total, desc=desc, leave=False)
 
 
 def progress_bar(total, desc=None):
-    """A tqdm bar to ``update()`` by hand when stderr is a terminal, else None."""
-    if not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=desc, leave=False)
+    """A tqdm bar to ``update()`` by hand on a terminal, else None."""
+    tqdm = _tqdm()
+    return None if tqdm is None else tqdm(total=total, desc=desc, leave=False)
 
 
 def save_plot(plot_name, data, path, **kwargs):

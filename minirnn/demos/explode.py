@@ -87,8 +87,10 @@ def summary(name, run):
     return "\n".join(lines)
 
 
-def run(epochs=EPOCHS, seed=SEED, out="out/explode", verbose=True, plots=True):
-    """Both runs. Returns {'no_clip': run dict, 'clip': run dict, 'files': [...]}."""
+def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True):
+    """Both runs (``epochs`` None: EPOCHS). Returns {'no_clip': run dict, 'clip': run dict,
+    'files': [...]}."""
+    epochs = EPOCHS if epochs is None else epochs
     say = print if verbose else (lambda *a, **k: None)
     say(f"SRN on DigitSum length {LENGTH} ({100 * K} examples), SGD lr {LR}, summed loss, "
         f"batch {BATCH}, {epochs} epochs; L2 norm of each gradient logged at every step")

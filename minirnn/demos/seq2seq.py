@@ -46,9 +46,11 @@ def translate(model, data, words):
     return [data.decode_target(row) for row in out]
 
 
-def run(cell=CELL, epochs=EPOCHS, seed=SEED, out=None, verbose=True):
-    """Train and translate. Returns {'translations': {source: output}, 'correct': int,
-    'total': int, 'losses': [...], 'files': [...]}; the loss curve goes into ``out``."""
+def run(cell=CELL, epochs=None, seed=SEED, out=None, verbose=True):
+    """Train and translate (``epochs`` None: EPOCHS). Returns {'translations': {source:
+    output}, 'correct': int, 'total': int, 'losses': [...], 'files': [...]}; the loss curve
+    goes into ``out``."""
+    epochs = EPOCHS if epochs is None else epochs
     if verbose:
         print(f"Encoder–decoder ({cell.upper()}, embedding {EMBED_DIM}, hidden {HIDDEN}), "
               f"teacher forcing, Adam lr {LR}, {epochs} epochs")
