@@ -57,7 +57,7 @@ def plot_losses(history, path, title=None):
     Returns ``path``.
     """
     train = _values(history["train_loss"])
-    epochs = np.asarray(history.get("epoch") or range(len(train))) + 1     # 1-based on the axis
+    epochs = np.asarray(history.get("epoch") or range(1, len(train) + 1))    # counted from 1
     dev = _values(history.get("dev_loss") or [None] * len(train))
     metric = _values(history.get("dev_metric") or [None] * len(train))
     has_metric = bool(np.isfinite(metric).any())
@@ -73,7 +73,7 @@ def plot_losses(history, path, title=None):
     best = history.get("best_epoch")
     if best is not None:
         for a in axes.ravel():
-            a.axvline(best + 1, color="grey", ls="--", lw=1, label=f"best (epoch {best + 1})")
+            a.axvline(best, color="grey", ls="--", lw=1, label=f"best (epoch {best})")
     ax.legend()
     if has_metric:
         name = history.get("metric") or "metric"

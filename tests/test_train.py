@@ -124,7 +124,7 @@ def test_fit_records_one_entry_per_epoch():
     assert isinstance(h, History) and isinstance(h, dict)
     for key in ("epoch", "train_loss", "dev_loss", "dev_metric", "seconds", "grad_norm", "lr"):
         assert len(h[key]) == 4, key
-    assert h["epoch"] == [0, 1, 2, 3] and h["lr"] == [0.1] * 4 and h.metric == "accuracy"
+    assert h["epoch"] == [1, 2, 3, 4] and h["lr"] == [0.1] * 4 and h.metric == "accuracy"
     assert all(s >= 0 for s in h["seconds"]) and all(g > 0 for g in h["grad_norm"])
 
 
@@ -145,15 +145,15 @@ def test_fit_restores_the_best_epoch_not_the_last():
     model, train, dev = bias_task()
     h = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, dev,
             epochs=12, metric=None, verbose=False)
-    best = h.best_epoch
-    assert 0 < best < 11                                            # dev got worse later
-    assert h.dev_loss[best] == min(h.dev_loss) and h.best_score == h.dev_loss[best]
-    assert h.dev_loss[-1] > h.dev_loss[best]
+    best = h.best_epoch                                             # counted from 1
+    assert 1 < best < 12                                            # dev got worse later
+    assert h.dev_loss[best - 1] == min(h.dev_loss) and h.best_score == h.dev_loss[best - 1]
+    assert h.dev_loss[-1] > h.dev_loss[best - 1]
 
     # The same training stopped after epoch `best` gives the weights fit must have restored.
     reference, _, _ = bias_task()
     fit(reference, nn.CrossEntropyLoss(), optim.SGD(reference.parameters(), lr=0.1), train,
-        epochs=best + 1, verbose=False)
+        epochs=best, verbose=False)
     for name, p in reference.named_parameters():
         np.testing.assert_array_equal(dict(model.named_parameters())[name].data, p.data)
         np.testing.assert_array_equal(h.best_state[name], p.data)   # a copy, never mutated
@@ -169,7 +169,7 @@ def test_perplexity_is_lower_is_better():
     h = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, dev,
             epochs=12, metric="perplexity", verbose=False)
     np.testing.assert_allclose(h.dev_metric, np.exp(h.dev_loss), rtol=1e-12)
-    assert h.best_epoch == int(np.argmin(h.dev_metric))
+    assert h.best_epoch == int(np.argmin(h.dev_metric)) + 1          # epochs count from 1
 
 
 def test_early_stopping_stops_patience_epochs_after_the_best():
@@ -177,12 +177,12 @@ def test_early_stopping_stops_patience_epochs_after_the_best():
     full = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, dev,
                epochs=12, metric=None, verbose=False)
     best = full.best_epoch
-    assert best + 3 < 11                       # room to stop early
+    assert best + 3 < 12                       # room to stop early
     model, train, dev = bias_task()
     h = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, dev,
             epochs=12, metric=None, patience=3, verbose=False)
     assert h.stopped_epoch == best + 3 and h.epoch[-1] == best + 3
-    assert h.train_loss == full.train_loss[:best + 4] and h.best_epoch == best
+    assert h.train_loss == full.train_loss[:best + 3] and h.best_epoch == best
     np.testing.assert_array_equal(model.bias.data, full.best_state["bias"])
 
 
@@ -262,7 +262,7 @@ def test_continuing_with_the_history_equals_one_long_run():
         fit(model, crit, opt, train, dev, epochs=8, metric=None, history=h, start_epoch=2)
     h = fit(model, crit, opt, train, dev, epochs=8, metric=None, history=h, verbose=False,
             restore_best=False)
-    assert h.epoch == list(range(8)) and h.train_loss == full.train_loss
+    assert h.epoch == list(range(1, 9)) and h.train_loss == full.train_loss
     assert h.best_epoch == full.best_epoch
     np.testing.assert_array_equal(h.best_state["bias"], full.best_state["bias"])
 

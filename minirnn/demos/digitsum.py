@@ -122,7 +122,7 @@ def train_one(cell, length, recipe="book", epochs=None, seed=SEED, data=None, da
         _, test_acc = evaluate(model, loss, DataLoader(test, 500), "accuracy")
     return dict(model=model, history=history, test_accuracy=test_acc,
                 dev_accuracy=history["best_score"], epochs=len(history["epoch"]),
-                best_epoch=history["best_epoch"] + 1, seconds=seconds)
+                best_epoch=history["best_epoch"], seconds=seconds)
 
 
 # ---- the LSTM's gates --------------------------------------------------------------------

@@ -27,8 +27,7 @@ import zlib
 import numpy as np
 
 from .._io import atomic_write
-
-from .. import _config
+from .rng_state import check_rng_state, get_rng_state, set_rng_state  # noqa: F401 (API)
 
 FORMAT = "minirnn-checkpoint"
 VERSION = 1
@@ -249,86 +248,3 @@ def _check_model(path, header, params, model, strict):
         problems.append("not numbers: " + "; ".join(kinds))
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
-
-
-# ---- random number generators --------------------------------------------------------------
-
-def _generators(model, loaders):
-    """(name, owner, generator) for every generator a run draws from: modules' ``_rng`` and
-    loaders' ``_rng`` (a loader with ``_rng`` None uses the global generator)."""
-    found = []
-    if model is not None:
-        for name, m in _named_modules(model):
-            rng = getattr(m, "_rng", None)
-            if isinstance(rng, np.random.Generator):
-                found.append(("module:" + name, m, rng))
-    for k, loader in enumerate(loaders or ()):
-        rng = getattr(loader, "_rng", None) if loader is not None else None
-        if isinstance(rng, np.random.Generator):
-            found.append((f"loader:{k}", loader, rng))
-    return found
-
-
-def get_rng_state(model=None, loaders=()):
-    """The states of the global generator and of every generator ``model``'s modules and the
-    ``loaders`` hold, as plain JSON-serialisable data.
-
-    Generators shared between owners (e.g. a module built with ``rng=None`` shares the global
-    one) are recorded once, with who shares them, so ``set_rng_state`` rebuilds the sharing.
-    """
-    states = [_config._generator.bit_generator.state]
-    index = {id(_config._generator): 0}
-    owners = {}
-    for name, _, rng in _generators(model, loaders):
-        if id(rng) not in index:
-            index[id(rng)] = len(states)
-            states.append(rng.bit_generator.state)
-        owners[name] = index[id(rng)]
-    return json.loads(_to_json({"states": states, "owners": owners}, "an RNG state"))
-
-
-def set_rng_state(state, model=None, loaders=()):
-    """Restore what ``get_rng_state`` returned into the global generator, ``model``'s modules
-    and ``loaders`` (same model structure and loader order as when it was taken)."""
-    states, owners = state["states"], state["owners"]
-    found = check_rng_state(state, model, loaders)
-    _config._generator = _restored(_config._generator, states[0])
-    made = {0: _config._generator}
-    claimed = {id(_config._generator)}
-    for name, owner, rng in found:
-        k = owners[name]
-        if k not in made:
-            # In place when this object is not already another saved generator (sharing that
-            # no longer holds must not overwrite, e.g., the global one); a new one otherwise.
-            made[k] = _restored(None if id(rng) in claimed else rng, states[k])
-            claimed.add(id(made[k]))
-        owner._rng = made[k]        # plain attribute: generators are not parameters
-    return state
-
-
-def _named_modules(model, prefix=""):
-    yield prefix, model
-    for name, child in model._modules.items():
-        yield from _named_modules(child, prefix + name + ".")
-
-
-def check_rng_state(state, model=None, loaders=()):
-    """Raise ValueError unless ``set_rng_state(state, model, loaders)`` would fit (it changes
-    nothing); return the generators found."""
-    found = _generators(model, loaders)
-    names = {name for name, _, _ in found}
-    if names != set(state["owners"]):
-        raise ValueError(f"set_rng_state: expected generators for {sorted(state['owners'])}, "
-                         f"the model and loaders have {sorted(names)}")
-    return found
-
-
-def _restored(rng, state):
-    """``rng`` set to ``state`` in place, or a new Generator if there is none or its bit
-    generator is of another kind."""
-    if rng is not None and type(rng.bit_generator).__name__ == state["bit_generator"]:
-        rng.bit_generator.state = state
-        return rng
-    bit_generator = getattr(np.random, state["bit_generator"])()
-    bit_generator.state = state
-    return np.random.Generator(bit_generator)

@@ -33,13 +33,14 @@ from . import checkpoint as _ckpt
 METRICS = {"accuracy": True, "perplexity": False}
 
 _LISTS = ("epoch", "train_loss", "dev_loss", "dev_metric", "seconds", "grad_norm", "lr")
+_SCALARS = ("metric", "best_epoch", "best_score", "stopped_epoch")
 
 
 class History(dict):
     """What ``fit`` recorded: a plain dict (JSON-serialisable) that also allows ``h.key``.
 
     Lists, one entry per epoch run:
-      epoch       the epoch number, counted from 0
+      epoch       the epoch number, counted from 1 (as in fit's log: 'epoch 3/10')
       train_loss  mean training loss over the epoch's counted targets
       dev_loss    mean loss on the dev set after the epoch (None without a dev set)
       dev_metric  the metric on the dev set (None without a dev set or metric)
@@ -58,7 +59,7 @@ class History(dict):
         super().__init__(*args, **kwargs)
         for key in _LISTS:
             self[key] = list(self.get(key, []))
-        for key in ("metric", "best_epoch", "best_score", "stopped_epoch"):
+        for key in _SCALARS:
             self.setdefault(key, None)
         self.best_state = None
 
@@ -218,7 +219,7 @@ def _progress_bar(loader, desc):
 
 def _summary(history, epochs, is_best):
     h = {k: v[-1] for k, v in history.items() if k in _LISTS}
-    parts = [f"epoch {h['epoch'] + 1}/{epochs}", f"train_loss {h['train_loss']:.4f}"]
+    parts = [f"epoch {h['epoch']}/{epochs}", f"train_loss {h['train_loss']:.4f}"]
     if h["dev_loss"] is not None:
         parts.append(f"dev_loss {h['dev_loss']:.4f}")
     if h["dev_metric"] is not None:
@@ -276,7 +277,8 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
             raise ValueError("resume=True takes history and start_epoch from the checkpoint; "
                              "pass neither")
         if os.path.exists(checkpoint):
-            history, start_epoch = _resume(checkpoint, model, optimizer, loaders)
+            history, start_epoch = _resume(checkpoint, model, optimizer, loaders, metric,
+                                           dev_loader)
     history, start_epoch = _start(history, start_epoch, metric, dev_loader)
     higher = METRICS[metric] if (metric is not None and dev_loader is not None) else False
 
@@ -291,7 +293,7 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
                 dev_loss, dev_metric = evaluate(model, loss, dev_loader, metric)
             lr = (optimizer.param_groups[0].get("lr") if hasattr(optimizer, "param_groups")
                   else None)
-            for key, value in (("epoch", epoch), ("train_loss", train_loss),
+            for key, value in (("epoch", epoch + 1), ("train_loss", train_loss),
                                ("dev_loss", dev_loss), ("dev_metric", dev_metric),
                                ("seconds", time.perf_counter() - t0),
                                ("grad_norm", grad_norm), ("lr", lr)):
@@ -382,26 +384,29 @@ def _improves(history, score, dev_loss, higher):
 
 def _start(history, start_epoch, metric, dev_loader):
     """A History to append to and the first epoch number, checked for consistency."""
+    used = metric if dev_loader is not None else None     # no dev set: no metric recorded
     if history is None:
-        history = History(metric=metric if dev_loader is not None else None)
+        history = History(metric=used)
     else:
         best_state = getattr(history, "best_state", None)
-        history = History(history)
+        history = History(check_history(history, "fit: history"))
         history.best_state = best_state
         if history["best_epoch"] is not None and best_state is None:
             warnings.warn("fit: the history has a best_epoch but no best_state (weights); "
                           "choosing the best epoch afresh from here on", stacklevel=3)
             history["best_epoch"] = history["best_score"] = None
-        if history["metric"] != (metric if dev_loader is not None else None) and history["epoch"]:
+        if history["metric"] != used and history["epoch"]:
+            why = "" if dev_loader is not None else " (no dev_loader, so no metric)"
             raise ValueError(f"fit: the history was recorded with metric "
-                             f"{history['metric']!r}, this run uses {metric!r}")
-        history["metric"] = metric if dev_loader is not None else None
-    done = len(history["epoch"]) and history["epoch"][-1] + 1
+                             f"{history['metric']!r}, this run uses {used!r}{why}; pass the "
+                             f"same metric and dev_loader as the run that made it")
+        history["metric"] = used
+    done = history["epoch"][-1] if history["epoch"] else 0
     if start_epoch is None:
         start_epoch = done
     elif history["epoch"] and start_epoch != done:
         raise ValueError(f"fit: start_epoch={start_epoch} but the history ends after epoch "
-                         f"number {done - 1} (expected start_epoch={done})")
+                         f"{done} (expected start_epoch={done})")
     return history, int(start_epoch)
 
 
@@ -412,18 +417,84 @@ def _save(path, model, optimizer, history, epochs_done, loaders):
                rng=_ckpt.get_rng_state(model, loaders))
 
 
-def _resume(path, model, optimizer, loaders):
+def _resume(path, model, optimizer, loaders, metric, dev_loader):
     """Load a checkpoint written by ``fit``: (History with best_state, epochs done).
-    Everything is checked before the model, optimiser or generators change."""
-    meta = _ckpt.load(path)["meta"]                 # read and checked, nothing loaded yet
-    if not {"epoch", "history", "rng"} <= set(meta):
-        raise ValueError(f"checkpoint {os.fspath(path)!r} was not written by fit (its metadata "
-                         f"lacks 'epoch', 'history' or 'rng'); load it with "
-                         f"minirnn.train.checkpoint.load")
-    _ckpt.check_rng_state(meta["rng"], model, loaders)
-    saved = _ckpt.load(path, model, optimizer)
-    _ckpt.set_rng_state(meta["rng"], model, loaders)
-    history = History(meta["history"])
+    All or nothing: every field is checked, and the run's metric against the history's,
+    before the model, optimiser or generators change."""
+    saved = _ckpt.load(path)                        # read and checked, nothing loaded yet
+    meta, where = saved["meta"], f"checkpoint {os.fspath(path)!r}"
+    if not isinstance(meta, dict) or not {"epoch", "history", "rng"} <= set(meta):
+        raise ValueError(f"{where} was not written by fit (its metadata lacks 'epoch', "
+                         f"'history' or 'rng'); load it with minirnn.train.checkpoint.load")
+    history = History(check_history(meta["history"], f"{where}: history"))
+    done = history["epoch"][-1] if history["epoch"] else 0
+    if meta["epoch"] != done or isinstance(meta["epoch"], bool):
+        raise _ckpt.CheckpointError(f"{where}: expected 'epoch' to be {done}, the last epoch "
+                                    f"of its history, got {meta['epoch']!r}")
     best = {k[len("best/"):]: v for k, v in saved["arrays"].items() if k.startswith("best/")}
     history.best_state = best or None
-    return history, int(meta["epoch"])
+    try:
+        _ckpt.check_rng_state(meta["rng"], model, loaders)
+    except ValueError as e:
+        raise _ckpt.CheckpointError(f"{where}: {e}") from None
+    history, start_epoch = _start(history, None, metric, dev_loader)
+    _ckpt.load(path, model, optimizer)              # checks model and optimiser, then loads
+    _ckpt.set_rng_state(meta["rng"], model, loaders)
+    return history, start_epoch
+
+
+def check_history(history, where):
+    """``history`` (a History or the dict fit saved) if every field has the type and range
+    fit writes; else a ValueError naming the field. Missing fields take History's defaults."""
+    if not isinstance(history, dict):
+        raise ValueError(f"{where}: expected a dict, got {type(history).__name__}")
+    unknown = sorted(set(history) - set(_LISTS) - set(_SCALARS), key=str)
+    if unknown:
+        raise ValueError(f"{where}: unexpected fields {unknown}")
+    lists = {k: history.get(k, []) for k in _LISTS}
+    for key, value in lists.items():
+        if not isinstance(value, list):
+            raise ValueError(f"{where}: expected {key!r} to be a list, got "
+                             f"{type(value).__name__}")
+    lengths = {len(v) for k, v in lists.items() if k in history}
+    if len(lengths) > 1:
+        raise ValueError(f"{where}: expected lists of one length (one entry per epoch), got "
+                         + ", ".join(f"{k}: {len(v)}" for k, v in lists.items()))
+    epochs = lists["epoch"]
+    if not all(_is_int(e) for e in epochs) or (epochs and (
+            epochs[0] < 1 or epochs != list(range(epochs[0], epochs[0] + len(epochs))))):
+        raise ValueError(f"{where}: expected 'epoch' to count up by one from an int >= 1, "
+                         f"got {_short(epochs)}")
+    for key in ("train_loss", "seconds", "grad_norm", "dev_loss", "dev_metric", "lr"):
+        optional = key in ("dev_loss", "dev_metric", "lr")
+        bad = [v for v in lists[key] if not (_is_number(v) or (optional and v is None))]
+        if bad:
+            raise ValueError(f"{where}: expected {key!r} to hold numbers"
+                             f"{' or None' if optional else ''}, got {bad[0]!r}")
+    metric = history.get("metric")
+    if metric is not None and metric not in METRICS:
+        raise ValueError(f"{where}: expected 'metric' in {sorted(METRICS)} or None, got "
+                         f"{metric!r}")
+    for key in ("best_epoch", "stopped_epoch"):
+        value = history.get(key)
+        if value is not None and not (_is_int(value) and value in epochs):
+            raise ValueError(f"{where}: expected {key!r} to be None or one of its epochs "
+                             f"{_short(epochs)}, got {value!r}")
+    score = history.get("best_score")
+    if score is not None and not _is_number(score):
+        raise ValueError(f"{where}: expected 'best_score' to be a number or None, got "
+                         f"{score!r}")
+    return history
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _short(values):
+    text = repr(values)
+    return text if len(text) <= 60 else text[:57] + "..."
