@@ -1,8 +1,10 @@
-"""Global settings: default float dtype, the global random generator, and grad mode.
+"""Global settings: default float dtype, the global random generator, grad mode, and which
+implementation tier the recurrent layers and cells run on.
 
 Every module takes ``dtype=`` and ``rng=`` too; these globals are only the defaults.
 """
 import contextlib
+import os
 
 import numpy as np
 
@@ -87,3 +89,55 @@ class no_grad(contextlib.ContextDecorator):
         _grad_enabled = self._prev.pop()
         return False
 
+
+
+# ---- implementation tier -----------------------------------------------------------------
+# 'engine'   minirnn/functional/: the math arranged for speed (the default)
+# 'textbook' minirnn/textbook/:   the same math as plain step functions and loops, to read
+# Tests prove the two compute the same numbers; every layer, cell, model and demo runs on
+# either. The environment variable MINIRNN_IMPL sets the starting value.
+
+IMPLS = ("engine", "textbook")
+
+
+def _check_impl(name, what="impl"):
+    if not isinstance(name, str) or name not in IMPLS:
+        raise ValueError(f"expected {what} to be 'engine' or 'textbook', got {name!r}")
+    return name
+
+
+_impl = _check_impl(os.environ.get("MINIRNN_IMPL", "engine"), "the environment variable "
+                                                               "MINIRNN_IMPL")
+
+
+def get_impl():
+    """The tier recurrent layers and cells run on: 'engine' (default) or 'textbook'."""
+    return _impl
+
+
+def set_impl(name):
+    """Run every recurrent layer and cell on ``name``: 'engine' or 'textbook'."""
+    global _impl
+    _impl = _check_impl(name)
+
+
+@contextlib.contextmanager
+def use_impl(name):
+    """``with use_impl('textbook'): ...`` runs the block on that tier, then restores the
+    previous one. A backward always runs on the tier of its forward."""
+    global _impl
+    previous, _impl = _impl, _check_impl(name)
+    try:
+        yield
+    finally:
+        _impl = previous
+
+
+def kernels():
+    """The module of sequence functions for the current tier (``minirnn.functional`` or
+    ``minirnn.textbook``); both have the same functions with the same signatures."""
+    if _impl == "textbook":
+        from . import textbook
+        return textbook
+    from . import functional
+    return functional

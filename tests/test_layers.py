@@ -2,6 +2,8 @@
 import warnings
 
 import numpy as np
+
+import minirnn
 import pytest
 import torch
 
@@ -162,10 +164,58 @@ def test_sequential_backward_runs_children_in_reverse_lifo():
     ga, gb = rng.standard_normal((2, 2)), rng.standard_normal((5, 2))
     mini(xa)
     expected_a = mini.backward(ga)
+    mini.stacked_calls = True              # a model unrolled by hand on purpose
     mini(xa)
     mini(xb)
     assert mini.backward(gb).shape == (5, 3)
     np.testing.assert_array_equal(mini.backward(ga), expected_a)
+
+
+def test_a_model_called_twice_then_backward_raises_before_anything_changes():
+    """The dev-evaluation-outside-no_grad mistake: backward would silently use the second
+    call's caches."""
+    mini = mnn.Sequential(mnn.Linear(3, 4, rng=0), mnn.Linear(4, 2, rng=1))
+    rng = np.random.default_rng(5)
+    xa, xb = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    mini(xa)
+    mini(xb)                                            # "evaluation" outside no_grad
+    with pytest.raises(mnn.StackedForwardError, match=r"2 calls of Sequential are waiting.*"
+                       r"no_grad.*clear_caches.*stacked_calls = True"):
+        mini.backward(np.ones((2, 2)))
+    assert all(not p.grad.any() for p in mini.parameters())
+    mini.clear_caches()                                 # the fix the message names
+    mini(xa)
+    with minirnn.no_grad():
+        mini(xb)                                        # or this one
+    mini.backward(np.ones((2, 2)))
+    assert any(p.grad.any() for p in mini.parameters())
+
+
+def test_single_modules_and_nested_calls_still_unroll_freely():
+    """Cells, layers and Linear called T times at the top level, and a child called at every
+    step inside one forward, are back-propagated last first without complaint."""
+    lin = mnn.Linear(3, 2, rng=0)
+    xs = np.random.default_rng(1).standard_normal((4, 5, 3))
+    for x in xs:
+        lin(x)
+    grads = [lin.backward(np.ones((5, 2))) for _ in xs]
+    for g, x in zip(grads, reversed(xs)):
+        assert g.shape == x.shape
+
+    class Twice(mnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = mnn.Linear(3, 3, rng=2)
+
+        def forward(self, x):
+            return self.lin(self.lin(x))
+
+        def backward(self, g):
+            return self.lin.backward(self.lin.backward(g))
+
+    m = Twice()
+    m(xs[0])
+    assert m.backward(np.ones((5, 3))).shape == (5, 3)
 
 
 # ---- CrossEntropyLoss --------------------------------------------------------------------

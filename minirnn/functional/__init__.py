@@ -7,8 +7,8 @@
     activations.py  activations and their derivatives
 """
 from .gru import gru_backward, gru_forward
-from .lstm import lstm_backward, lstm_forward
+from .lstm import lstm_backward, lstm_forward, lstm_gates
 from .rnn import rnn_backward, rnn_forward
 
-__all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_forward",
+__all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "lstm_gates", "gru_forward",
            "gru_backward"]

@@ -190,3 +190,11 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     if cc.W_hr is not None:                                # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
         grads["W_hr"] = weight_grad(dHp, OT)
     return dx, dh_next, dc_next, grads
+
+
+def lstm_gates(cache):
+    """The gates of one forward, for inspection: a dict of ``i, f, g, o`` (after their
+    activations) and ``c`` (c_t), each (T, N, H), in input time order for both directions."""
+    out = {name: cache.gates[:, k] for k, name in enumerate("ifog")}    # the cache's order
+    out["c"] = cache.C[:-1] if cache.reverse else cache.C[1:]
+    return out

@@ -1,7 +1,8 @@
 """Single-step cells RNNCell, LSTMCell and GRUCell, as torch.
 
-A cell is one time step of the matching layer, so it runs the same sequence function of
-``minirnn.functional`` on a sequence of length 1: there is one copy of each cell's math.
+A cell is one time step of the matching layer, so it runs the same sequence function of the
+selected tier (``minirnn.textbook`` or the engine ``minirnn.functional``, see
+``minirnn.set_impl``) on a sequence of length 1: there is one copy of each cell's math.
 Each call pushes a cache and each backward pops one, so a cell called T times in a loop is
 back-propagated by T backward calls in reverse order -- BPTT written out by hand:
 
@@ -16,11 +17,8 @@ import numpy as np
 
 from .. import _config
 from ..functional import activations
-from ..functional.gru import gru_backward, gru_forward
-from ..functional.lstm import lstm_backward, lstm_forward
-from ..functional.rnn import rnn_backward, rnn_forward
 from . import _checks
-from .module import Module, Parameter
+from .module import Module, Parameter, owned
 from .rnn import _PARAM_NAMES
 
 
@@ -56,7 +54,10 @@ class _CellBase(Module):
             raise ValueError(f"{name}: expected input of shape (N, {self.input_size}) or "
                              f"({self.input_size},), got {x.shape}")
         unbatched = x.ndim == 1
-        return (x[None, None] if unbatched else x[None]), unbatched
+        if not unbatched and x.shape[0] == 0:
+            raise ValueError(f"{name}: expected a batch of at least one sequence, got input of "
+                             f"shape {x.shape}")
+        return owned(x[None, None] if unbatched else x[None], x), unbatched
 
     def _hidden(self, h, N, unbatched, what):
         """A state as (N, H); None -> zeros."""
@@ -88,24 +89,26 @@ class _CellBase(Module):
 class _HiddenStateCell(_CellBase):
     """A cell whose whole state is h (RNNCell, GRUCell): one forward, one backward."""
 
-    def _step_forward(self, x, h0):
+    def _step_forward(self, K, x, h0):
         raise NotImplementedError
 
-    def _step_backward(self, dh1, cache):
+    def _step_backward(self, K, dh1, cache):
         raise NotImplementedError
 
     def forward(self, x, h0=None):
         x, unbatched = self._input(x)
-        h0 = self._hidden(h0, x.shape[1], unbatched, "h0")
-        h1, cache = self._step_forward(x, h0)
-        self._push((cache, unbatched))
+        N = x.shape[1]
+        h0 = self._hidden(h0, N, unbatched, "h0")
+        K = _config.kernels()
+        h1, cache = self._step_forward(K, x, h0)
+        self._push((cache, unbatched, N, K))
         return self._out(self._own(h1), unbatched)
 
     def backward(self, grad_h1):
-        cache, unbatched = self._peek()
-        dh1 = self._grad(grad_h1, cache.x.shape[1], unbatched, "grad_h1")
+        cache, unbatched, N, K = self._peek()
+        dh1 = self._grad(grad_h1, N, unbatched, "grad_h1")
         self._pop()
-        dx, dh0, grads = self._step_backward(dh1, cache)
+        dx, dh0, grads = self._step_backward(K, dh1, cache)
         self._add_grads(grads)
         return self._out(dx[0], unbatched), self._out(dh0, unbatched)
 
@@ -114,7 +117,7 @@ class RNNCell(_HiddenStateCell):
     """One SRN step: h1 = φ(x W_ihᵀ + b_ih + h0 W_hhᵀ + b_hh), φ = tanh or relu.
 
     ``h1 = cell(x, h0=None)``; ``grad_x, grad_h0 = cell.backward(grad_h1)``.
-    Equations: ``minirnn/functional/rnn.py``.
+    Equations: ``minirnn/textbook/rnn.py``.
     """
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
@@ -123,31 +126,31 @@ class RNNCell(_HiddenStateCell):
         super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
-    def _step_forward(self, x, h0):
-        _, h1, cache = rnn_forward(x, h0, *self._weights(), self.nonlinearity)
+    def _step_forward(self, K, x, h0):
+        _, h1, cache = K.rnn_forward(x, h0, *self._weights(), self.nonlinearity)
         return h1, cache
 
-    def _step_backward(self, dh1, cache):
-        return rnn_backward(None, dh1, cache)
+    def _step_backward(self, K, dh1, cache):
+        return K.rnn_backward(None, dh1, cache)
 
 
 class GRUCell(_HiddenStateCell):
-    """One GRU step in torch's form (equations: ``minirnn/functional/gru.py``); gate rows
+    """One GRU step in torch's form (equations: ``minirnn/textbook/gru.py``); gate rows
     r | z | n. ``h1 = cell(x, h0=None)``; ``grad_x, grad_h0 = cell.backward(grad_h1)``.
     """
 
     gates = 3
 
-    def _step_forward(self, x, h0):
-        _, h1, cache = gru_forward(x, h0, *self._weights())
+    def _step_forward(self, K, x, h0):
+        _, h1, cache = K.gru_forward(x, h0, *self._weights())
         return h1, cache
 
-    def _step_backward(self, dh1, cache):
-        return gru_backward(None, dh1, cache)
+    def _step_backward(self, K, dh1, cache):
+        return K.gru_backward(None, dh1, cache)
 
 
 class LSTMCell(_CellBase):
-    """One LSTM step (equations: ``minirnn/functional/lstm.py``); gate rows i | f | g | o.
+    """One LSTM step (equations: ``minirnn/textbook/lstm.py``); gate rows i | f | g | o.
 
     ``h1, c1 = cell(x, (h0, c0))`` (hx=None for zeros);
     ``grad_x, (grad_h0, grad_c0) = cell.backward((grad_h1, grad_c1))`` (either may be None).
@@ -177,22 +180,22 @@ class LSTMCell(_CellBase):
                                  f"{'h0' if h0 is None else 'c0'} = None")
         h0 = self._hidden(h0, N, unbatched, "h0")
         c0 = self._hidden(c0, N, unbatched, "c0")
-        _, h1, c1, cache = lstm_forward(x, h0, c0, *self._weights(),
-                                        gate_activation=self.gate_activation,
-                                        cell_activation=self.cell_activation)
-        self._push((cache, unbatched))
+        K = _config.kernels()
+        _, h1, c1, cache = K.lstm_forward(x, h0, c0, *self._weights(),
+                                          gate_activation=self.gate_activation,
+                                          cell_activation=self.cell_activation)
+        self._push((cache, unbatched, N, K))
         return self._out(self._own(h1), unbatched), self._out(self._own(c1), unbatched)
 
     def backward(self, grads):
-        cache, unbatched = self._peek()
+        cache, unbatched, N, K = self._peek()
         if not (isinstance(grads, (tuple, list)) and len(grads) == 2):
             raise ValueError("LSTMCell.backward: expected a tuple (grad_h1, grad_c1), either "
                              f"may be None; got {type(grads).__name__}")
-        N = cache.x.shape[1]
         dh1 = self._grad(grads[0], N, unbatched, "grad_h1")
         dc1 = self._grad(grads[1], N, unbatched, "grad_c1")
         self._pop()
-        dx, dh0, dc0, pgrads = lstm_backward(None, dh1, dc1, cache)
+        dx, dh0, dc0, pgrads = K.lstm_backward(None, dh1, dc1, cache)
         self._add_grads(pgrads)
         return self._out(dx[0], unbatched), (self._out(dh0, unbatched),
                                              self._out(dc0, unbatched))

@@ -4,6 +4,15 @@ A Module's ``forward`` computes outputs and, outside ``no_grad``, pushes what it
 needs onto a stack of caches; ``backward`` pops the most recent one (last in, first out). So a
 module called T times is back-propagated by T ``backward`` calls in reverse order, exactly
 like the unrolled graph of backpropagation through time.
+
+That stack makes one mistake easy: a model called twice in grad mode (a dev evaluation outside
+``no_grad``, say) and back-propagated once would silently use the *second* call's caches. So
+each cache remembers which top-level call made it, and a backward that would undo one call of
+a model (a module with child modules) while an earlier call's caches wait below raises
+``StackedForwardError`` before anything changes, naming the fix. Unrolling by hand stays
+free: single modules (cells, layers, Linear, the loss) may be called T times and then
+back-propagated T times, calls made inside another module's forward share their top-level
+call, and a model meant to be unrolled by hand sets ``stacked_calls = True``.
 """
 from collections import OrderedDict
 
@@ -17,6 +26,23 @@ class StateDictError(KeyError):
 
     def __str__(self):  # KeyError would print the message quoted
         return str(self.args[0])
+
+
+class StackedForwardError(RuntimeError):
+    """A backward would undo the latest of several top-level calls still waiting for one."""
+
+
+def owned(arr, source):
+    """``arr`` itself, or a copy when a backward cache will hold it and it shares memory with
+    the caller's ``source``: editing an input in place after forward must not change the
+    gradients. Under ``no_grad`` nothing is cached, so nothing is copied."""
+    if _config.is_grad_enabled() and np.may_share_memory(arr, source):
+        return arr.copy()
+    return arr
+
+
+_calls_running = 0      # Module calls in progress: 0 means the next call is a top-level one
+_top_level = [0, None]  # [number of the current top-level call, its module]
 
 
 class Parameter:
@@ -62,6 +88,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_caches", [])
+        object.__setattr__(self, "_callers", [])     # (top-level call number, its module)
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -88,13 +115,24 @@ class Module:
     def backward(self, *grads):
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
+    stacked_calls = False      # True: several top-level calls may wait for backward (see top)
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        global _calls_running
+        if _calls_running == 0:
+            _top_level[0] += 1
+            _top_level[1] = self
+        _calls_running += 1
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _calls_running -= 1
 
     def _push(self, cache):
         """Keep ``cache`` for the matching backward, unless inside ``no_grad``."""
         if _config.is_grad_enabled():
             self._caches.append(cache)
+            self._callers.append(tuple(_top_level))
 
     def _peek(self):
         """The cache of the most recent forward not yet back-propagated, left in place.
@@ -106,11 +144,27 @@ class Module:
             raise RuntimeError(
                 f"{type(self).__name__}.backward was called with no pending forward: call the "
                 f"module outside `no_grad()` first (each backward undoes one forward, last first)")
+        if len(self._callers) > 1:
+            (call, top), (earlier, _) = self._callers[-1], self._callers[-2]
+            if call != earlier and top is not None and top._modules and not top.stacked_calls:
+                self._refuse_stacked_backward(top)
         return self._caches[-1]
+
+    def _refuse_stacked_backward(self, top):
+        name = type(top).__name__
+        calls = len({c for c, _ in self._callers})
+        raise StackedForwardError(
+            f"{type(self).__name__}.backward: {calls} calls of {name} are waiting for backward, "
+            f"and backward undoes the latest one first, which is probably not the one meant "
+            f"(a dev evaluation run outside no_grad?). Run forwards you will not "
+            f"back-propagate under `with minirnn.no_grad():`, or call `.clear_caches()` on "
+            f"the model before the forward you back-propagate. To unroll by hand on purpose "
+            f"(back-propagating every call, last first), set `{name}.stacked_calls = True`.")
 
     def _pop(self):
         """Remove and return the cache of the most recent pending forward."""
         self._peek()
+        self._callers.pop()
         return self._caches.pop()
 
     def _backward_from_output_grads(self, grads):
@@ -123,6 +177,7 @@ class Module:
         """Drop every pending forward cache, in this module and its children."""
         for m in self.modules():
             m._caches.clear()
+            m._callers.clear()
 
     # ---- parameters and children ---------------------------------------------------------
     def children(self):

@@ -1,7 +1,9 @@
 """Recurrent layers RNN, LSTM and GRU: multi-layer, bidirectional, batch_first, lengths.
 
 The modules hold parameters, options and caches; each direction of each layer is one call to
-the sequence functions in ``minirnn.functional`` (where the equations are). Stacking works as
+the sequence functions of the selected tier (``minirnn.set_impl``): ``minirnn.textbook``, where
+the equations are written out, or ``minirnn.functional``, the engine (the default). Both take
+the same arguments and compute the same numbers. Stacking works as
 in torch: layer k reads the outputs of layer k−1 (both directions concatenated, dropout in
 between when training), so its backward hands the input gradient down to layer k−1.
 
@@ -19,12 +21,9 @@ from .. import _config
 from .._blas import blas_threads
 from ..functional import activations
 from ..functional._sequence import mask_from_lengths
-from ..functional.gru import gru_backward, gru_forward
-from ..functional.lstm import lstm_backward, lstm_forward
-from ..functional.rnn import rnn_backward, rnn_forward
 from . import _checks
 from .layers import _dropout_mask
-from .module import Module, Parameter
+from .module import Module, Parameter, owned
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -38,10 +37,12 @@ _SINGLE_THREAD_BELOW = 2 ** 17
 @dataclass
 class _LayerCache:
     """One forward pass of a whole stack, for backward."""
-    caches: List[list]                 # caches[layer][direction] from the functional forward
+    caches: List[list]                 # caches[layer][direction] from the sequence forward
     dropout_masks: List[Optional[np.ndarray]]   # mask applied to each layer's output, or None
     unbatched: bool
+    T: int
     N: int
+    kernels: object                    # the tier's module: backward runs on the forward's tier
 
 
 class RNNBase(Module):
@@ -142,7 +143,7 @@ class RNNBase(Module):
             lengths = _checks.lengths_array(lengths, N, T, name)
             if lengths.min() < T:      # all full length: identical to no mask, and faster
                 mask = mask_from_lengths(lengths, T, self.dtype)
-        return np.ascontiguousarray(x), unbatched, mask
+        return owned(np.ascontiguousarray(x), x), unbatched, mask
 
     def _state(self, h, size, N, unbatched, what):
         """An initial state as (num_layers·num_directions, N, size); None -> zeros."""
@@ -182,8 +183,9 @@ class RNNBase(Module):
         work = N * _GATES[self.mode] * self.hidden_size * self.output_size
         return blas_threads(1) if work < _SINGLE_THREAD_BELOW else contextlib.nullcontext()
 
-    def _run(self, x, h0, c0, mask):
-        """Every layer and direction forward. Returns y (L, N, F), h_n, c_n (or None), cache."""
+    def _run(self, K, x, h0, c0, mask):
+        """Every layer and direction forward on tier ``K``. Returns y (L, N, F), h_n, c_n (or
+        None), the caches and the dropout masks."""
         T, N, _ = x.shape
         LD = self.num_layers * self.num_directions
         h_n = np.empty((LD, N, self.output_size), dtype=self.dtype)
@@ -194,7 +196,7 @@ class RNNBase(Module):
             outputs, layer_caches = [], []
             for d in range(self.num_directions):
                 j = layer * self.num_directions + d
-                y, h, c, cache = self._direction_forward(layer_input, h0[j],
+                y, h, c, cache = self._direction_forward(K, layer_input, h0[j],
                                                          None if c0 is None else c0[j],
                                                          self._weights(layer, d), mask, d == 1)
                 outputs.append(y)
@@ -216,7 +218,7 @@ class RNNBase(Module):
             layer_input = layer_input.copy()
         return layer_input, h_n, c_n, caches, dropout_masks
 
-    def _run_backward(self, dy, dh_n, dc_n, caches, dropout_masks, T, N):
+    def _run_backward(self, K, dy, dh_n, dc_n, caches, dropout_masks, T, N):
         """Every layer and direction backward, last layer first. Returns dx, dh0, dc0."""
         LD = self.num_layers * self.num_directions
         H_out = self.output_size
@@ -230,7 +232,7 @@ class RNNBase(Module):
                 j = layer * self.num_directions + d
                 dy_d = None if dy is None else dy[:, :, d * H_out:(d + 1) * H_out]
                 dx_d, dh, dc, grads = self._direction_backward(
-                    dy_d, None if dh_n is None else dh_n[j],
+                    K, dy_d, None if dh_n is None else dh_n[j],
                     None if dc_n is None else dc_n[j], caches[layer][d])
                 suffix = self._suffixes(layer)[d]
                 for key, g in grads.items():
@@ -247,27 +249,28 @@ class RNNBase(Module):
         x, unbatched, mask = self._prepare_input(x, lengths)
         T, N, _ = x.shape
         h0 = self._state(hx, self.output_size, N, unbatched, "hx")
+        K = _config.kernels()
         with self._blas_threads(N):
-            y, h_n, _, caches, drops = self._run(x, h0, None, mask)
-        self._push(_LayerCache(caches, drops, unbatched, N))
+            y, h_n, _, caches, drops = self._run(K, x, h0, None, mask)
+        self._push(_LayerCache(caches, drops, unbatched, T, N, K))
         return self._output_layout(y, unbatched), (h_n[:, 0] if unbatched else h_n)
 
     def backward(self, grad_output, grad_state=None):
         cache = self._peek()
-        T = cache.caches[0][0].x.shape[0]
+        T = cache.T
         dy = self._grad_output(grad_output, T, cache.N, cache.unbatched)
         dh_n = self._grad_state(grad_state, self.output_size, cache.N, cache.unbatched,
                                 "grad_state")
         self._pop()
         with self._blas_threads(cache.N):
-            dx, dh0, _ = self._run_backward(dy, dh_n, None, cache.caches, cache.dropout_masks,
-                                            T, cache.N)
+            dx, dh0, _ = self._run_backward(cache.kernels, dy, dh_n, None, cache.caches,
+                                            cache.dropout_masks, T, cache.N)
         if cache.unbatched:
             return dx[:, 0], dh0[:, 0]
         return (dx.transpose(1, 0, 2) if self.batch_first else dx), dh0
 
 
-# the Parameter behind each gradient key of the functional backward passes (cells use it too)
+# the Parameter behind each gradient key of the sequence backward passes (cells use it too)
 _PARAM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih",
                 "b_hh": "bias_hh", "W_hr": "weight_hr"}
 
@@ -275,7 +278,7 @@ _PARAM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih",
 class RNN(RNNBase):
     """Elman RNN (SRN), as torch.nn.RNN: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
 
-    Equations and backward: ``minirnn/functional/rnn.py``. φ is ``nonlinearity`` ('tanh' or
+    Equations and backward: ``minirnn/textbook/rnn.py``. φ is ``nonlinearity`` ('tanh' or
     'relu'). Parameters per layer k (suffix ``_reverse`` for the backward direction):
     weight_ih_l{k} (H, H_in or num_directions·H), weight_hh_l{k} (H, H), bias_ih_l{k} (H,),
     bias_hh_l{k} (H,), all drawn from U(−1/√H, 1/√H).
@@ -293,19 +296,19 @@ class RNN(RNNBase):
                          bidirectional, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
-    def _direction_forward(self, x, h0, c0, weights, mask, reverse):
+    def _direction_forward(self, K, x, h0, c0, weights, mask, reverse):
         W_ih, W_hh, b_ih, b_hh, _ = weights
-        y, h, cache = rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, self.nonlinearity,
-                                  mask=mask, reverse=reverse)
+        y, h, cache = K.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, self.nonlinearity,
+                                    mask=mask, reverse=reverse)
         return y, h, None, cache
 
-    def _direction_backward(self, dy, dh_n, dc_n, cache):
-        dx, dh0, grads = rnn_backward(dy, dh_n, cache)
+    def _direction_backward(self, K, dy, dh_n, dc_n, cache):
+        dx, dh0, grads = K.rnn_backward(dy, dh_n, cache)
         return dx, dh0, None, grads
 
 class GRU(RNNBase):
     """Gated recurrent unit, as torch.nn.GRU (reset gate applied after W_hn h: see
-    ``minirnn/functional/gru.py`` for the equations and the backward).
+    ``minirnn/textbook/gru.py`` for the equations and the backward).
 
     Parameters per layer k: weight_ih_l{k} (3H, H_in), weight_hh_l{k} (3H, H), bias_ih_l{k}
     (3H,), bias_hh_l{k} (3H,), gate rows in order r | z | n, drawn from U(−1/√H, 1/√H).
@@ -319,19 +322,19 @@ class GRU(RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype, rng=rng)
 
-    def _direction_forward(self, x, h0, c0, weights, mask, reverse):
+    def _direction_forward(self, K, x, h0, c0, weights, mask, reverse):
         W_ih, W_hh, b_ih, b_hh, _ = weights
-        y, h, cache = gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, mask=mask, reverse=reverse)
+        y, h, cache = K.gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, mask=mask, reverse=reverse)
         return y, h, None, cache
 
-    def _direction_backward(self, dy, dh_n, dc_n, cache):
-        dx, dh0, grads = gru_backward(dy, dh_n, cache)
+    def _direction_backward(self, K, dy, dh_n, dc_n, cache):
+        dx, dh0, grads = K.gru_backward(dy, dh_n, cache)
         return dx, dh0, None, grads
 
 
 class LSTM(RNNBase):
     """Long short-term memory, as torch.nn.LSTM (equations and backward:
-    ``minirnn/functional/lstm.py``).
+    ``minirnn/textbook/lstm.py``).
 
     Parameters per layer k: weight_ih_l{k} (4H, H_in), weight_hh_l{k} (4H, H_out),
     bias_ih_l{k} (4H,), bias_hh_l{k} (4H,), and with proj_size > 0 weight_hr_l{k}
@@ -357,12 +360,12 @@ class LSTM(RNNBase):
         self.cell_activation = cell_activation
         self._last = None
 
-    def _direction_forward(self, x, h0, c0, weights, mask, reverse):
-        return lstm_forward(x, h0, c0, *weights, gate_activation=self.gate_activation,
-                            cell_activation=self.cell_activation, mask=mask, reverse=reverse)
+    def _direction_forward(self, K, x, h0, c0, weights, mask, reverse):
+        return K.lstm_forward(x, h0, c0, *weights, gate_activation=self.gate_activation,
+                              cell_activation=self.cell_activation, mask=mask, reverse=reverse)
 
-    def _direction_backward(self, dy, dh_n, dc_n, cache):
-        return lstm_backward(dy, dh_n, dc_n, cache)
+    def _direction_backward(self, K, dy, dh_n, dc_n, cache):
+        return K.lstm_backward(dy, dh_n, dc_n, cache)
 
     def forward(self, x, hx=None, lengths=None):
         name = type(self).__name__
@@ -380,10 +383,11 @@ class LSTM(RNNBase):
                                  f"{'h0' if h0 is None else 'c0'} = None")
         h0 = self._state(h0, self.output_size, N, unbatched, "h0")
         c0 = self._state(c0, self.hidden_size, N, unbatched, "c0")
+        K = _config.kernels()
         with self._blas_threads(N):
-            y, h_n, c_n, caches, drops = self._run(x, h0, c0, mask)
-        self._last = (caches, unbatched)
-        self._push(_LayerCache(caches, drops, unbatched, N))
+            y, h_n, c_n, caches, drops = self._run(K, x, h0, c0, mask)
+        self._last = (caches, unbatched, K)
+        self._push(_LayerCache(caches, drops, unbatched, T, N, K))
         if unbatched:
             h_n, c_n = h_n[:, 0], c_n[:, 0]
         return self._output_layout(y, unbatched), (h_n, c_n)
@@ -391,7 +395,7 @@ class LSTM(RNNBase):
     def backward(self, grad_output, grad_state=None):
         name = type(self).__name__
         cache = self._peek()
-        T = cache.caches[0][0].x.shape[0]
+        T = cache.T
         dh_n = dc_n = None
         if grad_state is not None:
             if not (isinstance(grad_state, (tuple, list)) and len(grad_state) == 2):
@@ -404,7 +408,7 @@ class LSTM(RNNBase):
         dc_n = self._grad_state(dc_n, self.hidden_size, cache.N, cache.unbatched, "grad_c_n")
         self._pop()
         with self._blas_threads(cache.N):
-            dx, dh0, dc0 = self._run_backward(dy, dh_n, dc_n, cache.caches,
+            dx, dh0, dc0 = self._run_backward(cache.kernels, dy, dh_n, dc_n, cache.caches,
                                               cache.dropout_masks, T, cache.N)
         if cache.unbatched:
             return dx[:, 0], (dh0[:, 0], dc0[:, 0])
@@ -421,12 +425,9 @@ class LSTM(RNNBase):
         """
         if self._last is None:
             raise RuntimeError("LSTM.last_gates: run a forward pass first")
-        caches, unbatched = self._last
-        flat = [c for layer in caches for c in layer]
-        out = {}
-        for k, name in enumerate("ifog"):                # the cache's gate order
-            out[name] = np.stack([c.gates[:, k] for c in flat])
-        out["c"] = np.stack([(c.C[:-1] if c.reverse else c.C[1:]) for c in flat])
+        caches, unbatched, K = self._last
+        per_direction = [K.lstm_gates(c) for layer in caches for c in layer]
+        out = {k: np.stack([g[k] for g in per_direction]) for k in ("i", "f", "g", "o", "c")}
         if unbatched:
             out = {k: v[:, :, 0] for k, v in out.items()}
         return out
