@@ -151,3 +151,17 @@ def test_an_untouched_checkpoint_still_resumes(tmp_path):
     model, _ = train(path, epochs=3, resume=True, seed=9)
     assert checkpoint.load(path)["meta"]["epoch"] == 3
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("clip", [-1, 0, float("nan"), float("inf"), "1", True])
+def test_fit_refuses_a_clip_that_is_not_a_positive_finite_number(tmp_path, clip):
+    """clip=-1 turned training into gradient ascent; NaN made every weight NaN."""
+    model = SRNClassifier(hidden=8, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = snapshot(model, opt)
+    with pytest.raises(ValueError, match="expected clip to be a finite number > 0"):
+        fit(model, nn.CrossEntropyLoss(), opt, DataLoader(data(), batch_size=4), epochs=1,
+            clip=clip, verbose=False)
+    after = snapshot(model, opt)
+    for k in before[0]:
+        np.testing.assert_array_equal(after[0][k], before[0][k])

@@ -18,6 +18,7 @@ Losses are averaged over counted targets (not over batches), so an epoch's loss 
 depend on how the data was split into batches.
 """
 import math
+import numbers
 import os
 import sys
 import time
@@ -264,6 +265,10 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
     _check_metric(metric)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"expected epochs to be an int >= 0, got {epochs!r}")
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, numbers.Real)
+                             or not 0 < clip < math.inf):
+        raise ValueError(f"expected clip to be a finite number > 0 (the largest gradient norm) "
+                         f"or None, got {clip!r}")
     if patience is not None and dev_loader is None:
         raise ValueError("patience (early stopping) needs a dev_loader to watch")
     if patience is not None and (isinstance(patience, bool) or int(patience) != patience
