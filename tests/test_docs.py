@@ -134,6 +134,35 @@ def test_code_reference(doc, m):
         assert f"({tag})" in (module.__doc__ or ""), f"({tag}) is not an equation of {path}"
 
 
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_prose_line_numbers_match_the_reference_they_explain(doc):
+    """'line 89' in prose names a line of a reference shown just before it (in the last 600
+    characters): prose and link cannot disagree."""
+    text = prose((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    for m in re.finditer(r"\blines? (\d+)(?:-(\d+))?", text):
+        a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+        before = list(REF.finditer(text[max(0, m.start() - 600):m.start()]))
+        assert before, f"{doc}: {m.group(0)!r} explains no reference shown before it"
+        ref = before[-1]
+        ra, rb = int(ref.group("a")), int(ref.group("b") or ref.group("a"))
+        assert ra <= a <= b <= rb, \
+            f"{doc}: the prose says {m.group(0)!r} about {ref.group(0).split(')')[0]})"
+
+
+@pytest.mark.parametrize("doc,m", list(all_refs()))
+def test_a_reference_to_tagged_lines_names_their_tags(doc, m):
+    """A reference whose lines carry equation tags like (4') must name at least one of them:
+    an untagged citation of the math cannot say which equation it shows."""
+    path = ROOT / m.group("path")
+    a, b = int(m.group("a")), int(m.group("b") or m.group("a"))
+    cited = "\n".join(path.read_text(encoding="utf-8").split("\n")[a - 1:b])
+    tags = set(re.findall(r"#\s*\((\d+'?)\)", cited))          # a comment that opens with a tag
+    if tags:
+        named = {t.strip() for t in (m.group("eqs") or "").split(",") if t.strip()}
+        assert named & tags, (f"{doc}: {m.group(0).split(']')[0]}] shows equations "
+                              f"{sorted(tags)} but names none of them (add ', eq. ...')")
+
+
 # ---- 2. dotted names -----------------------------------------------------------------------
 
 def resolve(dotted):
