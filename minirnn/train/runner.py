@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import _config
 from ..optim import clip_grad_norm_
+from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from . import checkpoint as _ckpt
 
 # metric name -> True if higher is better
@@ -233,7 +234,7 @@ def _summary(history, epochs, is_best):
 
 def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=None,
         patience=None, metric="accuracy", verbose=True, checkpoint=None, history=None,
-        start_epoch=None, *, resume=False, restore_best=True):
+        start_epoch=None, *, resume=False, restore_best=True, scheduler=None):
     """Train ``model`` for ``epochs`` epochs; keep and restore the weights of its best epoch.
 
     model         : a Module following the convention in the module docstring
@@ -257,6 +258,9 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
                     ended (a missing file starts afresh). A resumed run ends with weights
                     bit-identical to an uninterrupted one.
     restore_best  : load the best epoch's weights into ``model`` at the end (default True)
+    scheduler     : a ``minirnn.optim.lr_scheduler`` scheduler of ``optimizer``, stepped once
+                    after every epoch (``ReduceLROnPlateau`` with the epoch's dev score: the
+                    metric, or the dev loss when metric is None); saved in checkpoints
     Returns the History; ``history.best_state`` holds a copy of the best weights.
     Raises FloatingPointError at the first batch whose loss or gradient is not finite, before
     its step, so divergence never turns the weights into NaN silently.
@@ -274,6 +278,7 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
     if patience is not None and (isinstance(patience, bool) or int(patience) != patience
                                  or patience < 1):
         raise ValueError(f"expected patience to be an int >= 1 or None, got {patience!r}")
+    _check_scheduler(scheduler, optimizer, dev_loader)
     loaders = [train_loader, dev_loader]
     if resume:
         if checkpoint is None:
@@ -283,7 +288,7 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
                              "pass neither")
         if os.path.exists(checkpoint):
             history, start_epoch = _resume(checkpoint, model, optimizer, loaders, metric,
-                                           dev_loader)
+                                           dev_loader, scheduler)
     history, start_epoch = _start(history, start_epoch, metric, dev_loader)
     higher = METRICS[metric] if (metric is not None and dev_loader is not None) else False
 
@@ -304,8 +309,12 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
                                ("grad_norm", grad_norm), ("lr", lr)):
                 history[key].append(value)
             is_best = dev_loader is not None and _track_best(history, model, patience, higher)
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(dev_metric if history["metric"] is not None else dev_loss)
+            elif scheduler is not None:
+                scheduler.step()
             if checkpoint is not None:
-                _save(checkpoint, model, optimizer, history, epoch + 1, loaders)
+                _save(checkpoint, model, optimizer, history, epoch + 1, loaders, scheduler)
             if bar is not None:
                 bar.set_postfix_str(_summary(history, epochs, is_best).split("  ", 1)[1])
             elif verbose:
@@ -415,14 +424,28 @@ def _start(history, start_epoch, metric, dev_loader):
     return history, int(start_epoch)
 
 
-def _save(path, model, optimizer, history, epochs_done, loaders):
+def _check_scheduler(scheduler, optimizer, dev_loader):
+    if scheduler is None:
+        return
+    if not isinstance(scheduler, LRScheduler):
+        raise TypeError(f"expected scheduler to be a minirnn.optim.lr_scheduler scheduler or "
+                        f"None, got {type(scheduler).__name__}")
+    if scheduler.optimizer is not optimizer:
+        raise ValueError("expected a scheduler of the optimizer given to fit, got one of "
+                         "another optimiser")
+    if isinstance(scheduler, ReduceLROnPlateau) and dev_loader is None:
+        raise ValueError("ReduceLROnPlateau needs a dev_loader: it watches the dev score")
+
+
+def _save(path, model, optimizer, history, epochs_done, loaders, scheduler):
     best = history.best_state or {}
+    extra = {} if scheduler is None else {"scheduler": scheduler.state_dict()}
     _ckpt.save(path, model, optimizer, arrays={"best/" + k: v for k, v in best.items()},
                epoch=epochs_done, history=dict(history),
-               rng=_ckpt.get_rng_state(model, loaders))
+               rng=_ckpt.get_rng_state(model, loaders), **extra)
 
 
-def _resume(path, model, optimizer, loaders, metric, dev_loader):
+def _resume(path, model, optimizer, loaders, metric, dev_loader, scheduler):
     """Load a checkpoint written by ``fit``: (History with best_state, epochs done).
     All or nothing: every field is checked, and the run's metric against the history's,
     before the model, optimiser or generators change."""
@@ -442,9 +465,22 @@ def _resume(path, model, optimizer, loaders, metric, dev_loader):
         _ckpt.check_rng_state(meta["rng"], model, loaders)
     except ValueError as e:
         raise _ckpt.CheckpointError(f"{where}: {e}") from None
+    if scheduler is None and "scheduler" in meta:
+        raise ValueError(f"{where} was written with a learning-rate scheduler; pass the same "
+                         f"kind (scheduler=...) to resume it")
+    if scheduler is not None and "scheduler" not in meta:
+        raise ValueError(f"{where} was written without a learning-rate scheduler; resume "
+                         f"without one")
+    if scheduler is not None:
+        try:
+            scheduler.check_state_dict(meta["scheduler"])
+        except (TypeError, ValueError) as e:
+            raise _ckpt.CheckpointError(f"{where}: scheduler state: {e}") from None
     history, start_epoch = _start(history, None, metric, dev_loader)
     _ckpt.load(path, model, optimizer)              # checks model and optimiser, then loads
     _ckpt.set_rng_state(meta["rng"], model, loaders)
+    if scheduler is not None:
+        scheduler.load_state_dict(meta["scheduler"])
     return history, start_epoch
 
 
