@@ -11,10 +11,11 @@
 """
 from ._config import (get_default_dtype, get_impl, is_grad_enabled, manual_seed, no_grad,
                       set_default_dtype, set_impl, use_impl)
-from . import data, functional, nn, optim, train
+from . import data, functional, models, nn, optim, train
 from .gradcheck import gradcheck
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "functional", "optim", "data", "train", "gradcheck", "no_grad", "is_grad_enabled", "manual_seed",
-           "set_default_dtype", "get_default_dtype", "get_impl", "set_impl", "use_impl"]
+__all__ = ["nn", "functional", "optim", "data", "train", "models", "gradcheck", "no_grad",
+           "is_grad_enabled", "manual_seed", "set_default_dtype", "get_default_dtype",
+           "get_impl", "set_impl", "use_impl"]

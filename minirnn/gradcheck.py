@@ -13,8 +13,9 @@ O(1) (a single missing term in a sum can be small; see docs/gradient-checking.md
 """
 import numpy as np
 
-from .nn.module import Module
 from . import _config
+from .nn import _checks
+from .nn.module import Module
 
 
 def _leaves(tree):
@@ -55,7 +56,9 @@ def _rel_error(analytic, numeric):
 def gradcheck(module, *inputs, eps=1e-6, seed=0):
     """Worst relative error of ``module``'s backward against finite differences.
 
-    module : a minirnn Module (use float64 parameters and inputs)
+    module : a minirnn Module with float64 parameters (float32 is refused with a TypeError:
+             its rounding, about 1e-7 relative, divided by eps = 1e-6 gives errors of order
+             0.1 for a correct backward)
     inputs : what ``module(*inputs)`` takes; float arrays (nested in tuples too, like an
              LSTM's (h0, c0)) are checked, anything else (ids, lengths, None) is passed as is
     Returns {parameter name: error, ..., 'input0': error, ...} (float inputs numbered by
@@ -67,6 +70,12 @@ def gradcheck(module, *inputs, eps=1e-6, seed=0):
     """
     if not isinstance(module, Module):
         raise TypeError(f"gradcheck expects a minirnn Module, got {type(module).__name__}")
+    for name, p in module.named_parameters():
+        if p.dtype != np.float64:
+            raise TypeError(f"gradcheck: expected float64 parameters (finite differences in "
+                            f"{p.dtype} are too coarse to check anything), got {name!r} in "
+                            f"{p.dtype}: build the module with dtype=np.float64")
+    eps = _checks.real(eps, "eps", "gradcheck", low=0, low_open=True)
     rng = np.random.default_rng(seed)
     generators = [m._rng for m in module.modules() if isinstance(getattr(m, "_rng", None),
                                                                  np.random.Generator)]

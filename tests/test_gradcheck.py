@@ -215,3 +215,24 @@ def test_gradcheck_handles_non_contiguous_inputs():
     x = np.random.default_rng(0).standard_normal((3, 2, 4)).transpose(1, 0, 2)  # not C order
     m = mnn.GRU(4, 3, rng=0)
     assert max(minirnn.gradcheck(m, x).values()) < 1e-7
+
+
+# ---- what the checker refuses ------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: mnn.Linear(3, 2, dtype=np.float32, rng=0),
+                                  lambda: mnn.GRU(3, 2, dtype=np.float32, rng=0)],
+                         ids=["Linear", "GRU"])
+def test_gradcheck_refuses_float32_parameters(make):
+    """In float32, central differences give ~0.1 for a correct backward: refused, not
+    reported as a number that looks like a bug."""
+    with pytest.raises(TypeError, match=r"expected float64 parameters .* got 'weight.*' in "
+                                        r"float32: build the module with dtype=np.float64"):
+        minirnn.gradcheck(make(), rand(4, 3).astype(np.float32))
+
+
+@pytest.mark.parametrize("eps, error", [(0.0, ValueError), (-1e-6, ValueError),
+                                        (float("nan"), ValueError), ("1e-6", TypeError)],
+                         ids=repr)
+def test_gradcheck_refuses_a_bad_eps(eps, error):
+    with pytest.raises(error, match="gradcheck: expected eps to be a finite number > 0"):
+        minirnn.gradcheck(mnn.Linear(3, 2, rng=0), rand(4, 3), eps=eps)

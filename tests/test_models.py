@@ -4,6 +4,11 @@ Tiers: finite differences for every model's backward, torch as an oracle for the
 (Embedding -> LSTM -> Linear with variable lengths), and behaviour (carried state, generation,
 greedy decoding, configs that rebuild a model, checkpoints).
 """
+import os
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -13,6 +18,7 @@ from minirnn.models import CharLM, EncoderDecoder, SequenceClassifier
 from minirnn.train import checkpoint
 
 TOL = 1e-6
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 CELLS = ("rnn", "lstm", "gru")
 
 
@@ -158,6 +164,32 @@ def test_charlm_generate():
         model.generate(corpus, "a", 3, temperature=0)
 
 
+@pytest.mark.parametrize("temperature, error", [
+    (float("nan"), ValueError), (float("inf"), ValueError), (0.0, ValueError), (-1.0, ValueError),
+    ("hot", TypeError), (True, TypeError)], ids=repr)
+def test_charlm_generate_refuses_a_bad_temperature(temperature, error):
+    corpus = CharCorpus("abcabc")
+    model = CharLM(corpus.vocab_size, 4, cell="gru", rng=0)
+    with pytest.raises(error, match=r"CharLM.generate: expected temperature \(or None for "
+                                    r"greedy\) to be a finite number > 0"):
+        model.generate(corpus, "ab", 3, temperature=temperature, rng=0)
+
+
+@pytest.mark.parametrize("n, error", [(2.5, TypeError), ("3", TypeError), (-1, ValueError)],
+                         ids=repr)
+def test_charlm_generate_refuses_a_bad_length(n, error):
+    corpus = CharCorpus("abcabc")
+    with pytest.raises(error, match="CharLM.generate: expected n"):
+        CharLM(corpus.vocab_size, 4, cell="gru", rng=0).generate(corpus, "ab", n)
+
+
+def test_charlm_generate_tiny_temperature_is_greedy_not_nan():
+    corpus = CharCorpus("abcabcabc")
+    model = CharLM(corpus.vocab_size, 8, cell="gru", rng=0)
+    assert model.generate(corpus, "ab", 8, temperature=1e-320, rng=0) == \
+        model.generate(corpus, "ab", 8)
+
+
 # ---- EncoderDecoder ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -178,8 +210,36 @@ def test_greedy_decode_stops_when_every_row_ended():
     assert model.greedy_decode(ids((3, 5), 7), None, 1, 2, 7).tolist() == [[2], [2], [2]]
 
 
+@pytest.mark.parametrize("name, value, error", [
+    ("bos_id", 1.0, TypeError), ("bos_id", 1.5, TypeError), ("eos_id", True, TypeError),
+    ("bos_id", 6, IndexError), ("eos_id", -1, IndexError)], ids=repr)
+def test_greedy_decode_refuses_ids_that_are_not_target_ids(name, value, error):
+    model = EncoderDecoder(7, 6, 3, 5, cell="gru", rng=0)
+    kwargs = dict(bos_id=1, eos_id=2, max_len=3)
+    kwargs[name] = value
+    with pytest.raises(error, match=rf"greedy_decode: expected {name}"):
+        model.greedy_decode(ids((3, 5), 7), None, **kwargs)
+
+
 @pytest.mark.parametrize("max_len", [0, -1, 2.5])
 def test_greedy_decode_needs_at_least_one_step(max_len):
     model = EncoderDecoder(7, 6, 3, 5, cell="gru", rng=0)
     with pytest.raises(ValueError, match="max_len"):
         model.greedy_decode(ids((3, 5), 7), None, bos_id=1, eos_id=2, max_len=max_len)
+
+
+# ---- the package -----------------------------------------------------------------------------
+
+def test_import_minirnn_makes_models_available_without_heavy_imports():
+    heavy = ("torch", "matplotlib", "tqdm", "scipy")
+    code = (f"import sys, minirnn; minirnn.models.CharLM; "
+            f"print(sorted(m for m in {heavy} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_mit_license_that_setup_cfg_names_is_there():
+    text = (ROOT / "LICENSE").read_text()
+    assert "MIT License" in text and "Copyright (c) 2026 minirnn authors" in text
+    assert "license = MIT" in (ROOT / "setup.cfg").read_text()

@@ -218,7 +218,7 @@ def test_load_state_dict_mismatch_raises_and_changes_nothing():
         opt.load_state_dict(broken)
     broken = saved_after("Adam", [(3,), (2, 2)])
     broken["param_groups"][0]["lr"] = -1.0
-    with pytest.raises(ValueError, match="Invalid learning rate"):
+    with pytest.raises(ValueError, match="expected lr to be a finite number >= 0"):
         opt.load_state_dict(broken)
     with pytest.raises(ValueError, match="expected a dict with keys 'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
@@ -264,7 +264,7 @@ BAD = [
 def test_bad_hyperparameters_raise_value_error_as_torch(name, kwargs):
     with pytest.raises(ValueError):
         getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], **kwargs)
-    with pytest.raises(ValueError, match="Invalid|Nesterov"):
+    with pytest.raises(ValueError, match="expected"):
         getattr(optim, name)([Parameter(np.ones(2))], **kwargs)
 
 

@@ -42,7 +42,7 @@ class CharLM(Module):
         rng = _config.resolve_rng(rng)
         self.config = dict(vocab_size=vocab_size, hidden_size=hidden_size, cell=cell,
                            num_layers=num_layers, embed_dim=embed_dim, dtype=dtype.name)
-        self.vocab_size = vocab_size
+        self.vocab_size = _checks.positive_int(vocab_size, "vocab_size")
         self.dtype = dtype
         if embed_dim is None:
             self.embedding = None
@@ -92,14 +92,20 @@ class CharLM(Module):
 
         corpus      : the CharCorpus whose vocabulary the model was trained on
         prefix      : a non-empty str; it is read first to set the state
-        temperature : None for greedy decoding (always the most likely character), else
-                      sampling from softmax(logits / temperature): < 1 sharper, > 1 flatter
+        n           : an integer >= 0
+        temperature : None for greedy decoding (always the most likely character), else a
+                      finite number > 0 (NaN, inf, 0, a str: refused), sampling from
+                      softmax(logits / temperature): < 1 sharper, > 1 flatter
         ``model.state`` is left as it was, so generating in the middle of training is harmless.
         """
-        if not prefix:
-            raise ValueError("CharLM.generate: expected a non-empty prefix")
-        if temperature is not None and temperature <= 0:
-            raise ValueError(f"CharLM.generate: expected temperature > 0, got {temperature}")
+        where = "CharLM.generate"
+        if not (isinstance(prefix, str) and prefix):
+            raise ValueError(f"{where}: expected a non-empty prefix (a str), got {prefix!r}")
+        if _checks.integer(n, "n", where) < 0:
+            raise ValueError(f"{where}: expected n >= 0 characters to generate, got {n}")
+        if temperature is not None:
+            temperature = _checks.real(temperature, "temperature (or None for greedy)", where,
+                                       low=0, low_open=True)
         rng = _config.resolve_rng(rng)
         saved = self.state
         out = list(corpus.encode(prefix))
@@ -110,8 +116,11 @@ class CharLM(Module):
                 if temperature is None:
                     nxt = int(np.argmax(last))
                 else:
-                    z = last / temperature
-                    p = np.exp(z - z.max())
+                    # shift before dividing: the largest z is then exactly 0, so a tiny
+                    # temperature sends the others to −inf (p = 0), never to inf − inf = NaN
+                    with np.errstate(over="ignore"):
+                        z = (last - last.max()) / temperature
+                    p = np.exp(z)
                     nxt = int(rng.choice(len(p), p=p / p.sum()))
                 out.append(nxt)
                 logits = self.forward(np.array([[nxt]]), self.state)

@@ -15,7 +15,7 @@ until ``<eos>`` or a length limit.
 import numpy as np
 
 from .. import _config
-from ..nn import Embedding, Linear, Module
+from ..nn import Embedding, Linear, Module, _checks
 from ._recurrent import check_cell, make_rnn
 
 
@@ -72,10 +72,15 @@ class EncoderDecoder(Module):
 
     def greedy_decode(self, src_ids, src_lengths, bos_id, eos_id, max_len):
         """Most likely token at each step, fed back in. Returns ids (N, steps), steps <= max_len;
-        a row's tokens after its first ``eos_id`` are meaningless (decode stops there)."""
-        if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 1:
-            raise ValueError(f"EncoderDecoder.greedy_decode: expected max_len >= 1, got "
-                             f"{max_len!r}")
+        a row's tokens after its first ``eos_id`` are meaningless (decode stops there).
+        bos_id and eos_id are target ids: integers in [0, tgt_vocab_size) (a float such as 1.0
+        is a TypeError, not truncated)."""
+        where = "EncoderDecoder.greedy_decode"
+        max_len = _checks.positive_int(max_len, "max_len")
+        V = self.tgt_embedding.num_embeddings
+        for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
+            if not 0 <= _checks.integer(value, name, where) < V:
+                raise IndexError(f"{where}: expected {name} in [0, {V}), got {value}")
         src_ids = np.asarray(src_ids)
         N = src_ids.shape[0]
         out = []

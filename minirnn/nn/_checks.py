@@ -1,7 +1,10 @@
 """Input checks shared by the modules: fail early, and say what was expected."""
+import math
 import numbers
 
 import numpy as np
+
+from .. import _config
 
 
 def positive_int(value, name):
@@ -16,24 +19,89 @@ def probability(value, name):
     return float(value)
 
 
+def _prefix(owner):
+    return f"{owner}: " if owner else ""
+
+
+def integer(value, name, owner=None):
+    """``value`` as an int; a float (even 2.0), a bool or anything else is a TypeError, since
+    truncating 1.5 to 1 would silently pick another id."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{_prefix(owner)}expected {name} to be an integer, got {value!r} "
+                        f"({type(value).__name__})")
+    return int(value)
+
+
+def flag(value, name, owner=None):
+    """``value`` as a bool; anything else (1, 'False', None) is a TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{_prefix(owner)}expected {name} to be True or False, got {value!r} "
+                        f"({type(value).__name__})")
+    return bool(value)
+
+
+def real(value, name, owner=None, *, low=None, high=None, low_open=False, high_open=False):
+    """``value`` as a finite float in the given bounds (``low_open``: ``low`` itself excluded).
+
+    Not a real number (str, bool, None, an array) is a TypeError; NaN, inf or a number out of
+    bounds is a ValueError. Both messages say what was expected."""
+    expected = "a finite number"
+    if low is not None and high is not None:
+        expected += (f" in {'(' if low_open else '['}{low:g}, {high:g}"
+                     f"{')' if high_open else ']'}")
+    elif low is not None:
+        expected += f" {'>' if low_open else '>='} {low:g}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{_prefix(owner)}expected {name} to be {expected}, got {value!r} "
+                        f"({type(value).__name__})")
+    v = float(value)
+    below = low is not None and (v <= low if low_open else v < low)
+    above = high is not None and (v >= high if high_open else v > high)
+    if not math.isfinite(v) or below or above:
+        raise ValueError(f"{_prefix(owner)}expected {name} to be {expected}, got {value!r}")
+    return v
+
+
+def as_array(x, name, owner):
+    """np.asarray, with nested lists of unequal lengths (which NumPy refuses) named."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):
+        raise ValueError(f"{owner}: expected {name} to be an array (nested lists must have "
+                         f"equal lengths), got a {type(x).__name__} NumPy cannot make into "
+                         f"one") from None
+
+
 def float_array(x, dtype, name, owner):
-    """``x`` as an ndarray of ``dtype``; integer, boolean or non-numeric input is a TypeError."""
+    """``x`` as an ndarray of ``dtype`` (None: its own float dtype); integer, boolean or
+    non-numeric input is a TypeError."""
     if x is None:
         raise TypeError(f"{owner}: expected {name} to be a float array, got None")
-    arr = np.asarray(x)
+    arr = as_array(x, name, owner)
     if arr.dtype.kind != "f":
         hint = " (integer ids go through an Embedding first)" if arr.dtype.kind in "iu" else ""
         raise TypeError(f"{owner}: expected {name} to be a float array, got dtype "
                         f"{arr.dtype}{hint}")
-    return arr.astype(dtype, copy=False)
+    return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
 def int_array(ids, name, owner):
-    """``ids`` as an integer ndarray; floats, booleans and other types are a TypeError."""
-    arr = np.asarray(ids)
+    """``ids`` as an integer ndarray; floats (even whole ones like 2.0), booleans and other
+    types are a TypeError."""
+    arr = as_array(ids, name, owner)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{owner}: expected integer {name}, got dtype {arr.dtype}")
+        hint = (" (an integer dtype is needed even for whole numbers like 2.0: "
+                "convert with .astype(int) if that is what they are)"
+                if arr.dtype.kind == "f" else "")
+        raise TypeError(f"{owner}: expected integer {name}, got dtype {arr.dtype}{hint}")
     return arr
+
+
+def owned(arr):
+    """``arr`` as a backward cache may keep it: a copy, so that editing the caller's array
+    between forward and backward cannot change the gradients; under no_grad nothing is
+    cached, so no copy is made."""
+    return arr.copy() if _config.is_grad_enabled() else arr
 
 
 def in_range(ids, n, name, owner, note=""):

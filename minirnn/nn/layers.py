@@ -6,6 +6,7 @@ Each backward is short enough to sit next to its forward:
   Dropout    y = x ⊙ m / (1 − p)     dx = dy ⊙ m / (1 − p)   (the same mask m as the forward)
 """
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class Linear(Module):
         y = _rows(x) @ self.weight.data.T
         if self.bias is not None:
             y += self.bias.data
-        self._push(x)
+        self._push(_checks.owned(x))    # x may be the caller's array: edits must not reach dW
         return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def backward(self, grad):
@@ -84,6 +85,9 @@ class Embedding(Module):
     weight (num_embeddings, embedding_dim) drawn from N(0, 1), as torch; with padding_idx that
     row starts at zero and never receives a gradient. backward returns None (ids have no
     gradient) and adds into weight.grad.
+    ids need an integer dtype: floats are a TypeError, whole ones like 2.0 too (a float array
+    of ids is a bug upstream more often than not; ``ids.astype(int)`` says it is not), and
+    so is a float padding_idx.
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *, dtype=None, rng=None):
@@ -91,10 +95,11 @@ class Embedding(Module):
         self.num_embeddings = _checks.positive_int(num_embeddings, "num_embeddings")
         self.embedding_dim = _checks.positive_int(embedding_dim, "embedding_dim")
         if padding_idx is not None:
+            padding_idx = _checks.integer(padding_idx, "padding_idx (or None)", "Embedding")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"expected padding_idx in [-{num_embeddings}, "
                                  f"{num_embeddings}), got {padding_idx}")
-            padding_idx = int(padding_idx) % num_embeddings
+            padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         self.dtype = _config.resolve_dtype(dtype)
         rng = _config.resolve_rng(rng)
@@ -110,7 +115,7 @@ class Embedding(Module):
     def forward(self, ids):
         ids = _checks.int_array(ids, "ids", "Embedding")
         _checks.in_range(ids, self.num_embeddings, "ids", "Embedding")
-        self._push(ids)
+        self._push(_checks.owned(ids))  # ids may be the caller's array: edits must not reach dW
         return self.weight.data[ids]
 
     def backward(self, grad):
@@ -132,9 +137,13 @@ class Embedding(Module):
         return None
 
 
+_DropoutCache = namedtuple("_DropoutCache", "mask shape dtype")   # mask None: the identity
+
+
 class Dropout(Module):
     """In training, zero each element with probability p and scale the rest by 1/(1 − p), so
-    the expected value is unchanged; in eval mode, the identity. Masks come from ``rng``."""
+    the expected value is unchanged; in eval mode, the identity. Masks come from ``rng``.
+    backward checks the gradient's shape in every mode (p = 0 and eval included)."""
 
     def __init__(self, p=0.5, *, rng=None):
         super().__init__()
@@ -145,21 +154,16 @@ class Dropout(Module):
         return f"p={self.p}"
 
     def forward(self, x):
-        x = np.asarray(x)
-        if x.dtype.kind != "f":
-            raise TypeError(f"Dropout: expected a float array, got dtype {x.dtype}")
-        if not self.training or self.p == 0:
-            self._push(None)
-            return x
-        mask = _dropout_mask(x.shape, self.p, self._rng, x.dtype)
-        self._push(mask)
-        return x * mask
+        x = _checks.float_array(x, None, "input", "Dropout")
+        mask = None
+        if self.training and self.p != 0:
+            mask = _dropout_mask(x.shape, self.p, self._rng, x.dtype)
+        self._push(_DropoutCache(mask, x.shape, x.dtype))
+        return x if mask is None else x * mask
 
     def backward(self, grad):
-        mask = self._peek()
-        grad = np.asarray(grad)
-        if mask is not None and grad.shape != mask.shape:
-            raise ValueError(f"Dropout.backward: expected grad of shape {mask.shape}, got "
-                             f"{grad.shape}")
+        cache = self._peek()
+        grad = _checks.float_array(grad, cache.dtype, "grad", "Dropout.backward")
+        _checks.shape_is(grad, cache.shape, "grad", "Dropout.backward")
         self._pop()
-        return grad if mask is None else grad * mask
+        return grad if cache.mask is None else grad * cache.mask

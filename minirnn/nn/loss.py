@@ -13,46 +13,52 @@ class CrossEntropyLoss(Module):
 
     ``loss = crit(logits, target)`` is a Python float (an (N,) array for reduction='none');
     ``crit.backward(grad=1.0)`` returns the gradient of the logits (N, C). Targets equal to
-    ``ignore_index`` contribute nothing; 'mean' divides by the number of the others.
+    ``ignore_index`` (an int) contribute nothing; 'mean' divides by the number of the others
+    (NaN when every target is ignored, as torch). Logits need N >= 1 and C >= 1.
     """
 
     def __init__(self, reduction="mean", ignore_index=-100):
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"expected reduction in {list(_REDUCTIONS)}, got {reduction!r}")
+        if not (isinstance(reduction, str) and reduction in _REDUCTIONS):
+            raise ValueError(f"CrossEntropyLoss: expected reduction in {list(_REDUCTIONS)}, "
+                             f"got {reduction!r}")
         self.reduction = reduction
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = _checks.integer(ignore_index, "ignore_index", "CrossEntropyLoss")
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
 
     def forward(self, logits, target):
-        logits = np.asarray(logits)
-        if logits.dtype.kind != "f":
-            raise TypeError(f"CrossEntropyLoss: expected float logits, got dtype {logits.dtype}")
+        logits = _checks.float_array(logits, None, "logits", "CrossEntropyLoss")
         target = _checks.int_array(target, "target", "CrossEntropyLoss")
-        if logits.ndim != 2:
-            raise ValueError(f"CrossEntropyLoss: expected logits of shape (N, C), got "
-                             f"{logits.shape}")
+        if logits.ndim != 2 or 0 in logits.shape:
+            raise ValueError(f"CrossEntropyLoss: expected logits of shape (N, C) with at least "
+                             f"one example and one class, got {logits.shape}")
         N, C = logits.shape
         _checks.shape_is(target, (N,), "target", "CrossEntropyLoss")
         counted = target[target != self.ignore_index]
         _checks.in_range(counted, C, "targets", "CrossEntropyLoss",
                          f" (or ignore_index {self.ignore_index})")
-        loss, cache = cross_entropy_forward(logits, target, self.ignore_index, self.reduction)
+        # the cache keeps the targets: a copy, so editing the caller's array cannot reach dz
+        loss, cache = cross_entropy_forward(logits, _checks.owned(target), self.ignore_index,
+                                            self.reduction)
         self._push(cache)
         return loss
 
     def backward(self, grad=1.0):
+        """grad: a number ((N,) numbers for reduction='none'), finite -> dloss/dlogits (N, C)."""
         cache = self._peek()
-        if self.reduction == "none":
-            N = len(cache[1])
-            grad = np.asarray(grad, dtype=float)
-            if grad.shape != (N,):
-                raise ValueError(f"CrossEntropyLoss.backward: expected grad of shape ({N},) "
-                                 f"for reduction='none', got {grad.shape}")
-        elif np.ndim(grad) != 0:
-            raise ValueError(f"CrossEntropyLoss.backward: expected a scalar grad, got shape "
-                             f"{np.shape(grad)}")
+        shape = (len(cache[1]),) if self.reduction == "none" else ()
+        what = f"{shape} for reduction='none'" if shape else "() (a number)"
+        g = _checks.as_array(grad, "grad", "CrossEntropyLoss.backward")
+        if g.dtype.kind not in "fiu":
+            raise TypeError(f"CrossEntropyLoss.backward: expected grad to be numbers of shape "
+                            f"{what}, got dtype {g.dtype}")
+        if g.shape != shape:
+            raise ValueError(f"CrossEntropyLoss.backward: expected grad of shape {what}, got "
+                             f"{g.shape}")
+        if not np.isfinite(g).all():
+            raise ValueError(f"CrossEntropyLoss.backward: expected a finite grad, got "
+                             f"{g.size - np.isfinite(g).sum()} NaN or inf values")
         self._pop()
-        return cross_entropy_backward(grad, cache)
+        return cross_entropy_backward(g if shape else float(g), cache)

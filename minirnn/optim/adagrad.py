@@ -9,7 +9,7 @@ s the running sum of squared gradients (starting at initial_accumulator_value), 
 """
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, nonnegative, positive
 
 
 class Adagrad(Optimizer):
@@ -24,13 +24,9 @@ class Adagrad(Optimizer):
         super().__init__(params, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                          initial_accumulator_value=initial_accumulator_value, eps=eps)
 
-    def _validate(self, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
-        for name, value in [("learning rate", lr), ("lr_decay", lr_decay),
-                            ("weight_decay", weight_decay),
-                            ("initial_accumulator_value", initial_accumulator_value),
-                            ("epsilon", eps)]:
-            if not 0.0 <= value:
-                raise ValueError(f"Invalid {name} value: {value} (expected >= 0)")
+    _rules = dict(lr=nonnegative, lr_decay=nonnegative, weight_decay=nonnegative,
+                  initial_accumulator_value=nonnegative, eps=positive)
+    _nonnegative_state = ("sum",)
 
     def _state_names(self, **_):
         return ("step", "sum")

@@ -12,7 +12,7 @@ the corrections into a step size γ / (1 − β1ᵗ) and a denominator √v / �
 """
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, beta_pair, nonnegative, positive
 
 
 class Adam(Optimizer):
@@ -24,18 +24,8 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def _validate(self, lr, betas, eps, weight_decay):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps} (expected eps >= 0)")
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas} (expected two numbers (beta1, beta2))")
-        for k, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {k}: {beta} (expected [0, 1))")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay} (expected >= 0)")
+    _rules = dict(lr=nonnegative, betas=beta_pair, eps=positive, weight_decay=nonnegative)
+    _nonnegative_state = ("exp_avg_sq",)
 
     def _state_names(self, **_):
         return ("step", "exp_avg", "exp_avg_sq")

@@ -12,7 +12,7 @@ No bias correction: v starts at zero, so early steps are large (as torch).
 """
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, flag, fraction, nonnegative, positive
 
 
 class RMSprop(Optimizer):
@@ -26,13 +26,11 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False):
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                         momentum=momentum, centered=bool(centered))
+                         momentum=momentum, centered=centered)
 
-    def _validate(self, lr, alpha, eps, weight_decay, momentum, centered):
-        for name, value in [("learning rate", lr), ("epsilon", eps), ("momentum", momentum),
-                            ("weight_decay", weight_decay), ("alpha", alpha)]:
-            if not 0.0 <= value:
-                raise ValueError(f"Invalid {name} value: {value} (expected >= 0)")
+    _rules = dict(lr=nonnegative, alpha=fraction, eps=positive, weight_decay=nonnegative,
+                  momentum=nonnegative, centered=flag)
+    _nonnegative_state = ("square_avg",)
 
     def _state_names(self, momentum, centered, **_):
         return (("step", "square_avg") + (("momentum_buffer",) if momentum > 0 else ())

@@ -12,7 +12,7 @@ inside it (Sutskever et al. put γ in (2)); the two agree while γ is constant.
 """
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, flag, fraction, nonnegative
 
 
 class SGD(Optimizer):
@@ -23,17 +23,15 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
-                         weight_decay=weight_decay, nesterov=bool(nesterov))
+                         weight_decay=weight_decay, nesterov=nesterov)
 
-    def _validate(self, lr, momentum, dampening, weight_decay, nesterov):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum} (expected momentum >= 0)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay} (expected >= 0)")
+    _rules = dict(lr=nonnegative, momentum=nonnegative, dampening=fraction,
+                  weight_decay=nonnegative, nesterov=flag)
+
+    def _check_together(self, where, momentum, dampening, nesterov, **_):
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError(f"{where}: expected momentum > 0 and dampening = 0 for Nesterov "
+                             f"momentum, got momentum={momentum:g}, dampening={dampening:g}")
 
     def _state_names(self, momentum, **_):
         return ("momentum_buffer",) if momentum != 0 else ()
