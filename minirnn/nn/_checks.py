@@ -97,11 +97,16 @@ def int_array(ids, name, owner):
     return arr
 
 
-def owned(arr):
+def owned(arr, source=None):
     """``arr`` as a backward cache may keep it: a copy, so that editing the caller's array
     between forward and backward cannot change the gradients; under no_grad nothing is
-    cached, so no copy is made."""
-    return arr.copy() if _config.is_grad_enabled() else arr
+    cached, so no copy is made. With ``source`` (the caller's array ``arr`` came from), only
+    an ``arr`` that may share memory with it is copied."""
+    if not _config.is_grad_enabled():
+        return arr
+    if source is not None and not np.may_share_memory(arr, source):
+        return arr
+    return arr.copy()
 
 
 def in_range(ids, n, name, owner, note=""):

@@ -18,7 +18,7 @@ import numpy as np
 from .. import _config
 from ..functional import activations
 from . import _checks
-from .module import Module, Parameter, owned
+from .module import Module, Parameter
 from .rnn import _PARAM_NAMES
 
 
@@ -57,7 +57,7 @@ class _CellBase(Module):
         if not unbatched and x.shape[0] == 0:
             raise ValueError(f"{name}: expected a batch of at least one sequence, got input of "
                              f"shape {x.shape}")
-        return owned(x[None, None] if unbatched else x[None], x), unbatched
+        return _checks.owned(x[None, None] if unbatched else x[None], x), unbatched
 
     def _hidden(self, h, N, unbatched, what):
         """A state as (N, H); None -> zeros."""
@@ -79,12 +79,6 @@ class _CellBase(Module):
     def _out(a, unbatched):
         return a[0] if unbatched else a
 
-    @staticmethod
-    def _own(state):
-        """A copy of a state that a backward cache holds (editing it must not change the
-        gradients); under no_grad nothing holds it, so no copy is needed."""
-        return state.copy() if _config.is_grad_enabled() else state
-
 
 class _HiddenStateCell(_CellBase):
     """A cell whose whole state is h (RNNCell, GRUCell): one forward, one backward."""
@@ -102,7 +96,7 @@ class _HiddenStateCell(_CellBase):
         K = _config.kernels()
         h1, cache = self._step_forward(K, x, h0)
         self._push((cache, unbatched, N, K))
-        return self._out(self._own(h1), unbatched)
+        return self._out(_checks.owned(h1), unbatched)
 
     def backward(self, grad_h1):
         cache, unbatched, N, K = self._peek()
@@ -185,7 +179,8 @@ class LSTMCell(_CellBase):
                                           gate_activation=self.gate_activation,
                                           cell_activation=self.cell_activation)
         self._push((cache, unbatched, N, K))
-        return self._out(self._own(h1), unbatched), self._out(self._own(c1), unbatched)
+        h1, c1 = _checks.owned(h1), _checks.owned(c1)   # the caches hold them: the caller's own
+        return self._out(h1, unbatched), self._out(c1, unbatched)
 
     def backward(self, grads):
         cache, unbatched, N, K = self._peek()

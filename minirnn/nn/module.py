@@ -32,15 +32,6 @@ class StackedForwardError(RuntimeError):
     """A backward would undo the latest of several top-level calls still waiting for one."""
 
 
-def owned(arr, source):
-    """``arr`` itself, or a copy when a backward cache will hold it and it shares memory with
-    the caller's ``source``: editing an input in place after forward must not change the
-    gradients. Under ``no_grad`` nothing is cached, so nothing is copied."""
-    if _config.is_grad_enabled() and np.may_share_memory(arr, source):
-        return arr.copy()
-    return arr
-
-
 _calls_running = 0      # Module calls in progress: 0 means the next call is a top-level one
 _top_level = [0, None]  # [number of the current top-level call, its module]
 

@@ -23,7 +23,7 @@ from ..functional import activations
 from ..functional._sequence import mask_from_lengths
 from . import _checks
 from .layers import _dropout_mask
-from .module import Module, Parameter, owned
+from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -143,7 +143,7 @@ class RNNBase(Module):
             lengths = _checks.lengths_array(lengths, N, T, name)
             if lengths.min() < T:      # all full length: identical to no mask, and faster
                 mask = mask_from_lengths(lengths, T, self.dtype)
-        return owned(np.ascontiguousarray(x), x), unbatched, mask
+        return _checks.owned(np.ascontiguousarray(x), x), unbatched, mask
 
     def _state(self, h, size, N, unbatched, what):
         """An initial state as (num_layers·num_directions, N, size); None -> zeros."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import _config
 from ..optim import clip_grad_norm_
+from ..optim.clip import total_norm
 from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from . import checkpoint as _ckpt
 
@@ -134,8 +135,9 @@ def _check_metric(metric):
 
 
 def _grad_norm(params):
-    """Global L2 norm of all gradients (what clip_grad_norm_ reports), without clipping."""
-    return float(math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params)))
+    """Global L2 norm of all gradients (what clip_grad_norm_ reports), without clipping;
+    computed without overflow, so huge float32 gradients do not read as divergence."""
+    return total_norm([p.grad for p in params])
 
 
 def _exp(x):
