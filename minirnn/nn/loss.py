@@ -9,24 +9,32 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class CrossEntropyLoss(Module):
-    """Softmax cross-entropy between logits (N, C) and integer targets (N,).
+    """Softmax cross-entropy between logits (N, C) and integer targets (N,), as torch.
 
+    reduction       : 'mean' (over the targets that count), 'sum', or 'none' (one loss per
+                      example, an (N,) array)
+    ignore_index    : targets equal to it (an int) contribute nothing and get no gradient;
+                      'mean' divides by the number of the others (NaN when every target is
+                      ignored, as torch)
+    label_smoothing : ε in [0, 1]: the target distribution is (1 − ε) onehot(y) + ε / C
     ``loss = crit(logits, target)`` is a Python float (an (N,) array for reduction='none');
-    ``crit.backward(grad=1.0)`` returns the gradient of the logits (N, C). Targets equal to
-    ``ignore_index`` (an int) contribute nothing; 'mean' divides by the number of the others
-    (NaN when every target is ignored, as torch). Logits need N >= 1 and C >= 1.
+    ``crit.backward(grad=1.0)`` returns the gradient of the logits (N, C). Logits need N >= 1
+    and C >= 1. Equations: ``minirnn/functional/loss.py``.
     """
 
-    def __init__(self, reduction="mean", ignore_index=-100):
+    def __init__(self, reduction="mean", ignore_index=-100, label_smoothing=0.0):
         super().__init__()
         if not (isinstance(reduction, str) and reduction in _REDUCTIONS):
             raise ValueError(f"CrossEntropyLoss: expected reduction in {list(_REDUCTIONS)}, "
                              f"got {reduction!r}")
         self.reduction = reduction
         self.ignore_index = _checks.integer(ignore_index, "ignore_index", "CrossEntropyLoss")
+        self.label_smoothing = _checks.real(label_smoothing, "label_smoothing",
+                                            "CrossEntropyLoss", low=0, high=1)
 
     def extra_repr(self):
-        return f"reduction={self.reduction!r}"
+        s = f"reduction={self.reduction!r}"
+        return s + (f", label_smoothing={self.label_smoothing}" if self.label_smoothing else "")
 
     def forward(self, logits, target):
         logits = _checks.float_array(logits, None, "logits", "CrossEntropyLoss")
@@ -41,7 +49,7 @@ class CrossEntropyLoss(Module):
                          f" (or ignore_index {self.ignore_index})")
         # the cache keeps the targets: a copy, so editing the caller's array cannot reach dz
         loss, cache = cross_entropy_forward(logits, _checks.owned(target), self.ignore_index,
-                                            self.reduction)
+                                            self.reduction, self.label_smoothing)
         self._push(cache)
         return loss
 

@@ -1,4 +1,5 @@
-"""Gradient clipping by the global norm of all gradients, as torch.nn.utils.clip_grad_norm_.
+"""Gradient clipping by the global norm of all gradients, as torch.nn.utils.clip_grad_norm_
+(and element-wise, as clip_grad_value_, at the end).
 
   (1) ‖g‖ = ‖(‖g₁‖, ‖g₂‖, ...)‖                the p-norm of the per-parameter p-norms, which
                                               is the p-norm of all gradients as one vector
@@ -47,6 +48,37 @@ def total_norm(grads, norm_type=2.0):
     return m * total ** (1 / norm_type)
 
 
+def _parameters(params, where):
+    """``params`` (a Parameter or an iterable of them) as a list, each one checked."""
+    if isinstance(params, Parameter):
+        params = [params]
+    if not hasattr(params, "__iter__"):
+        raise TypeError(f"{where}: expected a Parameter or an iterable of Parameters, got "
+                        f"{type(params).__name__}")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{where}: expected Parameters, got {type(p).__name__} at "
+                            f"position {i}")
+    return params
+
+
+def clip_grad_value_(params, clip_value):
+    """Clip every entry of every ``.grad`` of ``params`` into [−clip_value, clip_value], in
+    place, as torch.nn.utils.clip_grad_value_ (and min-char-rnn's ``np.clip(d, -5, 5)``).
+
+    Unlike ``clip_grad_norm_`` this changes the gradient's direction: large entries are cut,
+    small ones kept (see docs/training-rnns.md). clip_value: a finite number > 0. NaN
+    entries stay NaN, as in torch. Returns None. Everything is checked before any change.
+    """
+    where = "clip_grad_value_"
+    params = _parameters(params, where)
+    clip_value = _checks.real(clip_value, "clip_value", where, low=0, low_open=True)
+    grads = [check_grad(p, i, where) for i, p in enumerate(params)]
+    for g in grads:
+        np.clip(g, -clip_value, clip_value, out=g)
+
+
 def clip_grad_norm_(params, max_norm, norm_type=2.0):
     """Scale the ``.grad`` of ``params`` in place so that their total norm is at most ``max_norm``.
 
@@ -57,16 +89,7 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0):
     Returns the total norm before clipping, as a Python float (0.0 for no parameters).
     Everything is checked before any gradient changes.
     """
-    if isinstance(params, Parameter):
-        params = [params]
-    if not hasattr(params, "__iter__"):
-        raise TypeError(f"{_WHERE}: expected a Parameter or an iterable of Parameters, got "
-                        f"{type(params).__name__}")
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Parameter):
-            raise TypeError(f"{_WHERE}: expected Parameters, got {type(p).__name__} at "
-                            f"position {i}")
+    params = _parameters(params, _WHERE)
     max_norm = _checks.real(max_norm, "max_norm", _WHERE, low=0, low_open=True)
     norm_type = _norm_type(norm_type)
     grads = [check_grad(p, i, _WHERE) for i, p in enumerate(params)]

@@ -21,28 +21,24 @@ epoch; ``tests/test_lr_scheduler.py`` checks this. ``state_dict()`` is plain JSO
 ``load_state_dict`` checks every field before changing anything.
 """
 import math
-import numbers
 
+from ..nn import _checks
 from .optimizer import Optimizer
 
 
-def _number(value, name, low=-math.inf, high=math.inf, low_open=False, high_open=False):
-    """``value`` as a float if it is a real number in the range, else a ValueError naming it."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and \
-             (value < high if high_open else value <= high)
-    if not ok:
-        lo, hi = ("(" if low_open else "[") + f"{low:g}", f"{high:g}" + (")" if high_open else "]")
-        raise ValueError(f"expected {name} to be a finite number in {lo}, {hi}, got {value!r}")
-    return float(value)
+def _number(value, name, low=None, high=None, low_open=False, high_open=False):
+    """``value`` as a finite float in the range (shared check: TypeError for a non-number,
+    ValueError for NaN, inf or out of range, both naming what was expected)."""
+    return _checks.real(value, name, low=low, high=high, low_open=low_open,
+                        high_open=high_open)
 
 
 def _count(value, name, low):
-    """``value`` as an int >= ``low``, else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+    """``value`` as an int >= ``low`` (TypeError for a non-integer, ValueError below low)."""
+    value = _checks.integer(value, name)
+    if value < low:
         raise ValueError(f"expected {name} to be an integer >= {low}, got {value!r}")
-    return int(value)
+    return value
 
 
 class LRScheduler:
@@ -147,7 +143,7 @@ class MultiStepLR(LRScheduler):
     @staticmethod
     def _milestones(milestones):
         if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
-            raise ValueError(f"expected milestones to be a list of epochs, got {milestones!r}")
+            raise TypeError(f"expected milestones to be a list of epochs, got {milestones!r}")
         return sorted(_count(m, "each milestone", 1) for m in milestones)
 
     def _next_lr(self, lr):
