@@ -2,7 +2,7 @@
 
 The new file is written under a temporary name beside the target,
 
-    .<target name>.<pid>@<host>.<random hex>.tmp
+    .<target name>.<pid>@<host>.<random hex>.tmp     (<host>: name and, on Linux, PID namespace)
 
 flushed to disk and renamed over the target. A writer killed mid-write (``kill -9``, power
 loss) cannot remove its temporary file, so the name records who wrote it: the next write of
@@ -12,6 +12,7 @@ processes cannot be asked), nor any other file. Where processes cannot be probed
 (not POSIX) nothing is removed.
 """
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -28,6 +29,8 @@ def atomic_write(path, mode="w", **open_kwargs):
     next write of ``path`` removes; see the module docstring). The new file gets the
     permissions an ordinary ``open`` would give it."""
     path = os.fspath(path)
+    if os.path.isdir(path):       # refused before writing, not by os.replace at the end
+        raise IsADirectoryError(f"{path}: is a folder, expected the path of a file to write")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     name = os.path.basename(path)
@@ -46,9 +49,16 @@ def atomic_write(path, mode="w", **open_kwargs):
     _fsync_directory(folder)      # make the rename itself durable (POSIX; skipped elsewhere)
 
 
+@functools.lru_cache(maxsize=None)
 def _host():
-    """This host's name as it goes into temporary names: letters, digits, '-' only."""
-    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] or "host"
+    """Who can probe this process's PID, as it goes into temporary names (letters, digits,
+    '-'): the host name, and on Linux the PID namespace, since containers that share a host
+    name and a folder do not see each other's processes."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] or "host"
+    try:
+        return f"{host}-{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return host
 
 
 def _stem(name):

@@ -652,3 +652,10 @@ def test_a_long_target_name_gets_a_temporary_name_the_file_system_accepts(tmp_pa
     target = tmp_path / ("c" * 240 + ".npz")
     checkpoint.save(target, SRNClassifier(rng=0))
     assert os.listdir(tmp_path) == [target.name]
+
+
+def test_saving_onto_a_folder_is_refused_before_writing(tmp_path):
+    (tmp_path / "ckpt.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder, expected the path of a file"):
+        checkpoint.save(tmp_path / "ckpt.npz", SRNClassifier(rng=0))
+    assert os.listdir(tmp_path) == ["ckpt.npz"] and os.listdir(tmp_path / "ckpt.npz") == []

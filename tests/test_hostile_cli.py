@@ -166,3 +166,35 @@ def test_a_checkout_script_takes_its_options(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "dW_out" in done.stdout                      # the script's BACKWARD = True
     assert (tmp_path / "o" / "summary.json").exists()
+
+
+# ---- bad input files: exit 1 and one line ---------------------------------------------------
+
+def assert_input_error(status, out, err, *words):
+    assert status == 1, (status, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_a_folder_as_corpus(capsys, tmp_path):
+    status, out, err = run_main(capsys, "charlm", "--corpus", str(tmp_path), "--out",
+                                str(tmp_path / "o"))
+    assert_input_error(status, out, err, "is a folder, expected a UTF-8 text file")
+
+
+def test_a_fifo_as_corpus(capsys, tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    status, out, err = run_main(capsys, "charlm", "--corpus", str(tmp_path / "fifo"), "--out",
+                                str(tmp_path / "o"))
+    assert_input_error(status, out, err, "not a regular file", "expected a UTF-8 text file")
+
+
+def test_digitsum_data_of_mixed_lengths(capsys, tmp_path):
+    from minirnn.data import DigitSum, save_digitsum
+    train, dev, _ = DigitSum.splits(4, 1, rng=0)
+    save_digitsum(tmp_path / "d" / "4", train, dev, DigitSum(5, 1, "test", rng=0))
+    status, out, err = run_main(capsys, "digitsum", "--models", "gru", "--lengths", "4",
+                                "--data", str(tmp_path / "d"), "--out", str(tmp_path / "o"))
+    assert_input_error(status, out, err, "sequences of one length", "test 5")
