@@ -278,11 +278,22 @@ def _read_member(archive, info, name, fail):
         if count * dtype.itemsize != held:
             raise fail(f"member {name!r} declares shape {shape} of {dtype} "
                        f"({count * dtype.itemsize} bytes) but holds {held} bytes of data")
-        data = f.read(held)
-        if len(data) != held:
-            raise EOFError(f"{len(data)} of {held} bytes")
+        data = _read_exactly(f, held)
     order = "F" if fortran_order else "C"
-    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order=order).copy()
+    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order=order)
+
+
+def _read_exactly(f, size, chunk=1 << 20):
+    """``size`` bytes of ``f`` in a writable buffer, read in chunks (one copy of the data in
+    memory, not two); EOFError if the member ends early."""
+    data = bytearray(size)
+    view, done = memoryview(data), 0
+    while done < size:
+        got = f.readinto(view[done:done + chunk])
+        if not got:
+            raise EOFError(f"the member ends after {done} of {size} bytes")
+        done += got
+    return data
 
 
 def _parse_header(meta, fail):
