@@ -659,3 +659,44 @@ def test_saving_onto_a_folder_is_refused_before_writing(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder, expected the path of a file"):
         checkpoint.save(tmp_path / "ckpt.npz", SRNClassifier(rng=0))
     assert os.listdir(tmp_path) == ["ckpt.npz"] and os.listdir(tmp_path / "ckpt.npz") == []
+
+
+# ---- save writes only what load reads back ---------------------------------------------------
+
+@pytest.mark.parametrize("value", [np.array(["a"]), np.zeros(2, dtype=[("a", "<f8")]),
+                                   np.zeros(2, dtype="M8[s]")], ids=["str", "record", "date"])
+def test_save_refuses_arrays_load_would_refuse(tmp_path, value):
+    with pytest.raises(TypeError, match="only numeric and bool arrays can be saved"):
+        checkpoint.save(tmp_path / "c.npz", arrays={"x": value})
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_names_and_configs_load_would_refuse(tmp_path):
+    with pytest.raises(ValueError, match="unexpected member 'extra/.npy'.*load would refuse"):
+        checkpoint.save(tmp_path / "c.npz", arrays={"": np.zeros(1)})
+    model = SRNClassifier(rng=0)
+    model.get_config = lambda: [1, 2]
+    with pytest.raises(ValueError, match="'model_config' to be a dict or null.*load would"):
+        checkpoint.save(tmp_path / "c.npz", model)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "Adagrad", "RMSprop"])
+def test_every_optimiser_round_trips_through_the_checks(tmp_path, name):
+    model = SRNClassifier(hidden=4, embed=3, rng=0)
+    kwargs = {"SGD": dict(momentum=0.9, nesterov=True), "RMSprop": dict(centered=True,
+                                                                         momentum=0.5)}
+    opt = getattr(optim, name)(model.parameters(), lr=0.01, **kwargs.get(name, {}))
+    crit = nn.CrossEntropyLoss()
+    crit(model(np.array([[1, 2, 3]])), np.array([1]))
+    model.backward(crit.backward())
+    opt.step()
+    checkpoint.save(tmp_path / "c.npz", model, opt)
+    fresh = SRNClassifier(hidden=4, embed=3, rng=9)
+    fresh_opt = getattr(optim, name)(fresh.parameters())
+    checkpoint.load(tmp_path / "c.npz", fresh, fresh_opt)
+    def plain(o):
+        return json.loads(json.dumps(o._hyperparameters()))     # Adam's betas: tuple or list
+    assert plain(fresh_opt) == plain(opt)
+    for a, b in zip(model.parameters(), fresh.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)

@@ -103,11 +103,18 @@ def save(path, model=None, optimizer=None, *, arrays=None, **meta):
                                "param_groups": sd["param_groups"], "scalars": kinds}
     for name, value in (arrays or {}).items():
         value = np.asarray(value)
-        if value.dtype.hasobject:
-            raise TypeError(f"checkpoint: array {name!r} has dtype object, which would need "
-                            f"pickle; only numeric arrays can be saved")
+        problem = _dtype_problem(value.dtype)
+        if problem:
+            raise TypeError(f"checkpoint: array {name!r} {problem}; only numeric and bool "
+                            f"arrays can be saved")
         members["extra/" + name] = value
     text = _to_json(header, "the metadata")
+
+    def refuse(why):
+        return ValueError(f"checkpoint.save: {why} (load would refuse such a file)")
+
+    _check_header(json.loads(text), refuse)      # the reader's own checks: what save writes,
+    _check_members(json.loads(text), members, refuse)              # load can read back
     members[_META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path, "wb") as f:       # a temporary file, renamed over path at the end
         np.savez(f, **members)
@@ -265,12 +272,10 @@ def _read_member(archive, info, name, fail):
             reason = " ".join(str(e).split())[:200]          # numpy's may span lines
             raise fail(f"member {name!r} has an unreadable .npy header ({type(e).__name__}: "
                        f"{reason})") from None
-        if dtype.hasobject:
-            raise fail(f"member {name!r} holds pickled Python objects (dtype {dtype}); "
-                       f"refusing to unpickle (loading a checkpoint never runs code)")
-        if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in "biufc":
-            raise fail(f"member {name!r} has dtype {dtype}; expected a plain numeric or bool "
-                       f"dtype")
+        problem = _dtype_problem(dtype)
+        if problem:
+            raise fail(f"member {name!r} {problem}; expected a plain numeric or bool dtype"
+                       + (" (loading a checkpoint never runs code)" if dtype.hasobject else ""))
         if not all(isinstance(n, int) and n >= 0 for n in shape):
             raise fail(f"member {name!r} declares shape {shape}; expected non-negative sizes")
         count = math.prod(shape)
@@ -294,6 +299,15 @@ def _read_exactly(f, size, chunk=1 << 20):
             raise EOFError(f"the member ends after {done} of {size} bytes")
         done += got
     return data
+
+
+def _dtype_problem(dtype):
+    """'' for a plain numeric or bool dtype (what save writes and load reads), else what it is."""
+    if dtype.hasobject:
+        return f"holds Python objects (dtype {dtype}), which would need pickle"
+    if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in "biufc":
+        return f"has dtype {dtype}"
+    return ""
 
 
 def _parse_header(meta, fail):
