@@ -198,3 +198,17 @@ def test_digitsum_data_of_mixed_lengths(capsys, tmp_path):
     status, out, err = run_main(capsys, "digitsum", "--models", "gru", "--lengths", "4",
                                 "--data", str(tmp_path / "d"), "--out", str(tmp_path / "o"))
     assert_input_error(status, out, err, "sequences of one length", "test 5")
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"clip": -1.0}, "clip to be None .* or a finite number > 0, got -1.0"),
+    ({"clip": float("nan")}, "clip to be None .* or a finite number > 0, got nan"),
+    ({"clip": "1"}, "clip to be None .* or a finite number > 0, got '1'"),
+    ({"forget_bias": float("inf")}, "forget_bias to be None or a finite number, got inf"),
+])
+def test_the_digitsum_demo_refuses_the_same_values_from_python(overrides, expected, tmp_path):
+    from minirnn.demos import digitsum
+    with pytest.raises(ValueError, match=expected):
+        digitsum.run(models=("lstm",), lengths=(4,), epochs=1, out=str(tmp_path),
+                     overrides=overrides, verbose=False)
+    assert os.listdir(tmp_path) == []
