@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from minirnn import nn  # noqa: E402
 from minirnn._blas import blas_threads  # noqa: E402
+from minirnn.cli import _int_in, _seed_int  # noqa: E402
 
 SEED = 0
 COUNT_D, COUNT_H = 10, 20
@@ -191,15 +192,14 @@ def run(seed=SEED, repeats=REPEATS, verbose=True):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="minirnn compare", description=__doc__.split("\n")[0])
-    p.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
-    p.add_argument("--repeats", type=int, default=REPEATS,
-                   help=f"timing repetitions (default {REPEATS})")
+    p.add_argument("--seed", type=_seed_int, default=SEED,
+                   help=f"random seed, an integer >= 0 (default {SEED})")
+    p.add_argument("--repeats", type=_int_in(1, 100_000), default=REPEATS,
+                   help=f"timing repetitions, 1..100000 (default {REPEATS})")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="accepted like every demo's (default: ./out/compare); compare only "
                         "prints, it writes no files")
     args = p.parse_args(argv)
-    if args.repeats < 1:
-        p.error(f"expected a positive number of repeats, got {args.repeats}")
     run(seed=args.seed, repeats=args.repeats)
 
 

@@ -1,10 +1,12 @@
 """Every layer's backward against central finite differences: run after changing a backward.
 
-Same as: minirnn gradcheck
+Same as: minirnn gradcheck  (options: python demos/gradcheck.py --help)
 """
-from minirnn.demos import gradcheck
+import os
+import sys
 
-SEED = gradcheck.SEED
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from minirnn import cli  # noqa: E402  (the checkout's package, like demos/compare.py)
 
 if __name__ == "__main__":
-    gradcheck.run(seed=SEED)
+    sys.exit(cli.script_main("gradcheck"))

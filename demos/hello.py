@@ -1,12 +1,15 @@
 """"hello" -> "ohlol": an RNNCell whose hidden state is the logits, then Embedding -> RNN -> Linear.
 
-Same as: minirnn hello
+Same as: minirnn hello  (options: python demos/hello.py --help)
 """
-from minirnn.demos import hello
+import os
+import sys
 
-SEED = hello.SEED
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from minirnn import cli  # noqa: E402  (the checkout's package, like demos/compare.py)
+
 EPOCHS = 15
 OUT = "out/hello"
 
 if __name__ == "__main__":
-    hello.run(seed=SEED, epochs=EPOCHS, out=OUT)
+    sys.exit(cli.script_main("hello", "--epochs", str(EPOCHS), "--out", OUT))

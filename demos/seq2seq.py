@@ -1,13 +1,15 @@
 """An encoder–decoder translating hello -> hola, cat -> gato, good -> bueno.
 
-Same as: minirnn seq2seq --cell rnn
+Same as: minirnn seq2seq --cell rnn  (options: python demos/seq2seq.py --help)
 """
-from minirnn.demos import seq2seq
+import os
+import sys
 
-SEED = seq2seq.SEED
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from minirnn import cli  # noqa: E402  (the checkout's package, like demos/compare.py)
+
 CELL = "rnn"                 # or "gru", "lstm"
-EPOCHS = seq2seq.EPOCHS
 OUT = "out/seq2seq"
 
 if __name__ == "__main__":
-    seq2seq.run(cell=CELL, epochs=EPOCHS, seed=SEED, out=OUT)
+    sys.exit(cli.script_main("seq2seq", "--cell", CELL, "--out", OUT))

@@ -20,9 +20,11 @@ MINIRNN_DEBUG=1 to see one).
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -63,17 +65,59 @@ def _lengths(text):
         raise argparse.ArgumentTypeError(
             f"length {short[0]} is too short: a DigitSum sequence needs at least 3 digits "
             f"(the two to add and one noise position)")
+    long = [v for v in values if v > MAX_LENGTH]
+    if long:
+        raise argparse.ArgumentTypeError(f"length {long[0]} is too long: expected lengths "
+                                         f"in 3..{MAX_LENGTH}")
     return values
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _int_in(low, high):
+    """An argparse type: an integer in [low, high], else a usage error naming the range."""
+    expected = f"{'a positive integer' if low == 1 else 'an integer'} in {low}..{high}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+    parse.__name__ = "integer"              # argparse names the type in some messages
+    return parse
+
+
+def _float_in(low, high):
+    """An argparse type: a finite number in [low, high] (nan and inf refused)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number in [{low:g}, {high:g}], "
+                                             f"got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"expected a finite number in [{low:g}, "
+                                             f"{high:g}], got {text!r}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+# Ranges: generous for experiments, small enough that no value ends in a MemoryError or in
+# hours of work before the first line of output.
+MAX_EPOCHS = 1_000_000
+MAX_K = 1_000                   # noisy copies per digit pair: 100·k training examples
+MAX_LENGTH = 1_000              # DigitSum sequence length
+MAX_HIDDEN, MAX_LAYERS = 4_096, 16
+_epochs = _int_in(1, MAX_EPOCHS)
+_seed_int = _int_in(0, 2**63 - 1)
+
+
+def _text(text):
+    if not text:
+        raise argparse.ArgumentTypeError("expected a non-empty text")
+    return text
 
 
 # ---- the parser ----------------------------------------------------------------------------
@@ -87,9 +131,10 @@ def build_parser():
 
     def command(name, help_text, description):
         p = sub.add_parser(name, help=help_text, description=description)
-        p.add_argument("--seed", type=int, default=None,
-                       help="random seed (default: the demo's own, which reproduces the "
-                            "documented numbers)")
+        p.set_defaults(_parser=p)          # main reports a bad --out through it
+        p.add_argument("--seed", type=_seed_int, default=None,
+                       help="random seed, an integer >= 0 (default: the demo's own, which "
+                            "reproduces the documented numbers)")
         p.add_argument("--out", metavar="DIR", default=None,
                        help=f"folder for plots and summary.json (default: ./out/{name})")
         return p
@@ -107,7 +152,7 @@ def build_parser():
                 "Learn to map 'hello' to 'ohlol': an RNNCell(4, 4) whose hidden state is the "
                 "logits (loss summed over the 5 steps, Adam lr 0.1), then Embedding -> "
                 "2-layer RNN -> Linear. Prints the predicted string and loss every epoch.")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default 15)")
+    p.add_argument("--epochs", type=_epochs, default=None, help="epochs (default 15)")
 
     p = command("digitsum", "SRN / LSTM / GRU on DigitSum at growing lengths",
                 "The long-range dependency experiment: sum the first two digits of a noisy "
@@ -125,14 +170,16 @@ def build_parser():
     p.add_argument("--full", action="store_true",
                    help="every model at every length with the recipe's full epochs "
                         "(several minutes)")
-    p.add_argument("--epochs", type=_positive_int, default=None,
+    p.add_argument("--epochs", type=_epochs, default=None,
                    help="override the number of epochs")
-    p.add_argument("--k", type=_positive_int, default=None,
-                   help="noisy training copies of each of the 100 digit pairs (book: 3)")
-    p.add_argument("--clip", type=float, default=None, metavar="NORM",
-                   help="clip the gradient norm at NORM (0: no clipping); overrides the recipe")
-    p.add_argument("--forget-bias", type=float, default=None, metavar="B",
-                   help="LSTM: initialise the forget gate's bias to B")
+    p.add_argument("--k", type=_int_in(1, MAX_K), default=None,
+                   help=f"noisy training copies of each of the 100 digit pairs, 1..{MAX_K} "
+                        f"(book: 3)")
+    p.add_argument("--clip", type=_float_in(0, 1e6), default=None, metavar="NORM",
+                   help="clip the gradient norm at NORM >= 0 (0: no clipping); overrides the "
+                        "recipe")
+    p.add_argument("--forget-bias", type=_float_in(-100, 100), default=None, metavar="B",
+                   help="LSTM: initialise the forget gate's bias to B, in [-100, 100]")
     p.add_argument("--data", metavar="DIR", default=None,
                    help="read DIR/<length>/{train,dev,test}.txt instead of generating data")
     p.add_argument("--save-data", metavar="DIR", default=None,
@@ -144,14 +191,14 @@ def build_parser():
     p = command("explode", "exploding gradients in an SRN, with and without clipping",
                 "An SRN at DigitSum length 20, SGD lr 0.2 on the summed loss: the L2 norm of "
                 "each weight's gradient at every step, without and with clip_grad_norm_ at 5.")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default 50)")
+    p.add_argument("--epochs", type=_epochs, default=None, help="epochs (default 50)")
 
     p = command("seq2seq", "encoder–decoder: hello->hola, cat->gato, good->bueno",
                 "A character-level encoder–decoder trained with teacher forcing, decoded "
                 "greedily.")
     p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="rnn",
                    help="recurrent layer of encoder and decoder (default rnn)")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default 150)")
+    p.add_argument("--epochs", type=_epochs, default=None, help="epochs (default 150)")
 
     p = command("charlm", "a character language model with text generation",
                 "Train a character LM, report training and held-out perplexity per epoch "
@@ -159,19 +206,20 @@ def build_parser():
                 "Default corpus: Python's own help texts (first 100k characters; --full: all).")
     p.add_argument("--model", choices=("rnn", "gru", "lstm"), default="lstm",
                    help="recurrent layer (default lstm)")
-    p.add_argument("--layers", type=_positive_int, default=1,
-                   help="stacked layers (e.g. --model lstm --layers 2)")
-    p.add_argument("--hidden", type=_positive_int, default=None, help="hidden size (256)")
+    p.add_argument("--layers", type=_int_in(1, MAX_LAYERS), default=1,
+                   help=f"stacked layers, 1..{MAX_LAYERS} (e.g. --model lstm --layers 2)")
+    p.add_argument("--hidden", type=_int_in(1, MAX_HIDDEN), default=None,
+                   help=f"hidden size, 1..{MAX_HIDDEN} (256)")
     p.add_argument("--sampling", choices=("random", "sequential"), default="random",
                    help="random windows (state reset each batch) or sequential (state "
                         "carried across batches)")
     p.add_argument("--corpus", metavar="FILE", default=None,
                    help="any UTF-8 text file (Chinese works too)")
-    p.add_argument("--max-chars", type=_positive_int, default=None,
+    p.add_argument("--max-chars", type=_int_in(2, 2**62), default=None,
                    help="use only the first N characters")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (12; --full 20)")
+    p.add_argument("--epochs", type=_epochs, default=None, help="epochs (12; --full 20)")
     p.add_argument("--full", action="store_true", help="the whole corpus, more epochs")
-    p.add_argument("--prefix", action="append", default=None,
+    p.add_argument("--prefix", action="append", default=None, type=_text,
                    help="text to continue (repeatable)")
     p.add_argument("--bidirectional", action="store_true",
                    help="refused: a bidirectional model sees the characters it should predict")
@@ -217,14 +265,36 @@ def _seed(args, demo):
     return demo.SEED if args.seed is None else args.seed
 
 
-def _out(args, name):
-    return args.out or os.path.join("out", name)
+def _out(args):
+    """The folder the subcommand writes into: --out, else out/<subcommand>."""
+    explode = args.command == "digitsum" and args.explode
+    return args.out or os.path.join("out", "explode" if explode else args.command)
+
+
+def unwritable_folder(option, folder):
+    """'' when ``folder`` is a folder this process can write into (created if missing), else
+    a one-line reason naming ``option`` and what was expected. Checked before any work, so a
+    bad --out fails at once, not after all the training."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except FileExistsError:
+        return f"{option} {folder!r} is a file; expected a folder to write into"
+    except OSError as e:
+        return f"{option} {folder!r}: cannot create it ({e.strerror}); expected a folder to " \
+               f"write into"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return f"{option} {folder!r}: cannot write into it ({e.strerror}); expected a " \
+               f"writable folder"
+    return ""
 
 
 def run_command(args):
     """Run the parsed subcommand; returns (output folder, numbers to save)."""
     name = args.command
-    out = _out(args, name)
+    out = _out(args)
     if name == "by-hand":
         from .demos import by_hand
         if args.network == "srn":
@@ -235,7 +305,6 @@ def run_command(args):
         return out, hello.run(seed=_seed(args, hello), epochs=args.epochs, out=out)
     if name == "explode" or (name == "digitsum" and args.explode):
         from .demos import explode
-        out = _out(args, "explode")
         return out, explode.run(seed=_seed(args, explode), epochs=args.epochs, out=out)
     if name == "digitsum":
         from .demos import digitsum
@@ -294,6 +363,13 @@ def write_summary(out, result):
     return path
 
 
+def script_main(command, *default_args):
+    """Entry of a checkout script ``demos/<name>.py``: ``minirnn <command> default_args...``
+    followed by the script's own command-line arguments, which come last and so win. The
+    script gets the subcommand's parser: ``--help``, checked values, one-line errors."""
+    return main([command, *default_args, *sys.argv[1:]])
+
+
 def main(argv=None):
     """Entry point of the ``minirnn`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -304,6 +380,13 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    folders = [("--out", _out(args))]
+    if getattr(args, "save_data", None):
+        folders.append(("--save-data", args.save_data))
+    for option, folder in folders:
+        problem = unwritable_folder(option, folder)
+        if problem:
+            args._parser.error(problem)
     try:
         out, result = run_command(args)
         write_summary(out, result)

@@ -15,11 +15,11 @@ import re
 import numpy as np
 
 from .._config import resolve_rng
-from .._io import atomic_write
+from .._io import atomic_write, read_text
 from .loader import _check_int
 
 SPLITS = ("train", "dev", "test")
-_INT = re.compile(r"[+-]?[0-9]+")
+_INT = re.compile(r"[+-]?0*[0-9]{1,3}")     # leading zeros, then a small number
 
 
 class DigitSum:
@@ -87,14 +87,13 @@ class DigitSum:
         """Read one split written in the text format; ``split`` is the file stem if it is
         one of train/dev/test, else None; ``positions`` and ``k`` are None.
 
-        Raises ValueError naming the file and line for a malformed line, and for an empty file.
+        Raises ValueError naming the file and line for a malformed line, and for an empty
+        file; FileNotFoundError / IsADirectoryError when ``path`` is not a file. A leading
+        byte-order mark is dropped.
         """
         name = os.fspath(path)
-        try:
-            with open(path, encoding="utf-8", newline="") as f:
-                text = f.read()
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        text = read_text(name, "a DigitSum split ('digits separated by spaces<TAB>label' "
+                               "per line)")
         if not text.strip():
             raise ValueError(f"{name}: empty file, expected one example per line "
                              f"('digits separated by spaces<TAB>label')")
@@ -121,21 +120,26 @@ def _parse_line(line, where):
     fields = line.rstrip("\r").split("\t")
     if len(fields) != 2:
         raise ValueError(f"{where}: expected 2 TAB-separated fields (digits, label), "
-                         f"got {len(fields)}: {line!r}")
+                         f"got {len(fields)}: {_short(line)}")
     tokens = fields[0].split()
     if len(tokens) < 3:
         raise ValueError(f"{where}: expected at least 3 digits, got {len(tokens)}")
     digits = []
     for tok in tokens:
         if not _INT.fullmatch(tok):
-            raise ValueError(f"{where}: expected a digit 0..9, got {tok!r}")
+            raise ValueError(f"{where}: expected a digit 0..9, got {_short(tok)}")
         if not 0 <= int(tok) <= 9:
             raise ValueError(f"{where}: expected a digit 0..9, got {tok} (out of range)")
         digits.append(int(tok))
     label = fields[1].strip()
     if not _INT.fullmatch(label) or not 0 <= int(label) <= 18:
-        raise ValueError(f"{where}: expected an integer label in 0..18, got {label!r}")
+        raise ValueError(f"{where}: expected an integer label in 0..18, got {_short(label)}")
     return digits, int(label)
+
+
+def _short(text):
+    """repr(text), cut to a readable length for an error message."""
+    return repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
 
 
 def save_digitsum(folder, train, dev, test):
@@ -146,8 +150,17 @@ def save_digitsum(folder, train, dev, test):
 
 
 def load_digitsum(folder):
-    """(train, dev, test) read from ``folder``'s ``train.txt``, ``dev.txt``, ``test.txt``."""
-    return tuple(DigitSum.from_file(os.path.join(folder, f"{s}.txt")) for s in SPLITS)
+    """(train, dev, test) read from ``folder``'s ``train.txt``, ``dev.txt``, ``test.txt``.
+    The three must hold sequences of one length (a model reads them all); ValueError if not."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{os.fspath(folder)}: no such folder, expected a folder with "
+                                f"{', '.join(s + '.txt' for s in SPLITS)}")
+    splits = tuple(DigitSum.from_file(os.path.join(folder, f"{s}.txt")) for s in SPLITS)
+    lengths = [data.length for data in splits]
+    if len(set(lengths)) > 1:
+        raise ValueError(f"{os.fspath(folder)}: expected train, dev and test sequences of one "
+                         f"length, got {', '.join(f'{s} {n}' for s, n in zip(SPLITS, lengths))}")
+    return splits
 
 
 def _atomic_write(path, text):

@@ -36,13 +36,15 @@ def collate(items, pad_value=0, pad_fields=None):
     pad_fields = set() if pad_fields is None else set(pad_fields)
     out, lengths = [], None
     for j in range(num_fields):
-        column = [np.asarray(item[j]) for item in items]
+        column = [_field_array(item[j], j, n) for n, item in enumerate(items)]
         ndims = {a.ndim for a in column}
         if ndims == {0}:
             out.append(np.array(column))
             continue
         if 0 in ndims:
-            raise ValueError(f"field {j} mixes scalars and sequences")
+            raise ValueError(f"field {j} mixes scalars and sequences; expected every item's "
+                             f"field {j} to be a scalar, or every one a sequence")
+        _check_trailing_shapes(column, j)
         field_lengths = np.array([len(a) for a in column], dtype=np.int64)
         if j not in pad_fields and np.all(field_lengths == field_lengths[0]):
             out.append(np.stack(column))
@@ -74,12 +76,31 @@ def _num_fields(item):
     return len(item)
 
 
-def _pad(column, pad_value, j):
-    """Arrays (L_i, *rest) -> one array (N, L_max, *rest), pad_value past each end."""
+def _field_array(value, j, n):
+    """Field ``j`` of item ``n`` as a numeric (bool, int, float or complex) array; ValueError
+    naming the item for ragged nested lists, strings or other objects."""
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"field {j} of item {n}: expected a number or a rectangular array "
+                         f"of numbers, got {type(value).__name__} that NumPy cannot make one "
+                         f"array of ({e})") from None
+    if a.dtype.kind not in "biufc":
+        raise ValueError(f"field {j} of item {n}: expected numbers (bool, int, float), got "
+                         f"{type(value).__name__} of dtype {a.dtype}")
+    return a
+
+
+def _check_trailing_shapes(column, j):
+    """Sequences stack or pad along their first axis only: the other axes must agree."""
     rests = {a.shape[1:] for a in column}
     if len(rests) > 1:
-        raise ValueError(f"field {j}: sequences must agree in every axis but the first, "
-                         f"got trailing shapes {sorted(rests)}")
+        raise ValueError(f"field {j}: expected sequences that agree in every axis but the "
+                         f"first, got trailing shapes {sorted(rests)}")
+
+
+def _pad(column, pad_value, j):
+    """Arrays (L_i, *rest) -> one array (N, L_max, *rest), pad_value past each end."""
     L_max = max(len(a) for a in column)
     dtype = np.result_type(*column)
     batch = np.full((len(column), L_max) + column[0].shape[1:], pad_value, dtype=dtype)
@@ -153,7 +174,7 @@ class DataLoader:
                 item = self.dataset[i]
                 _num_fields(item)
                 for j, field in enumerate(item):
-                    shape = np.shape(field)
+                    shape = _field_array(field, j, i).shape
                     if len(shape) == 0:
                         continue
                     if first_length.setdefault(j, shape[0]) != shape[0]:

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from .._config import resolve_rng
+from .._io import read_text
 from .loader import _check_int
 
 
@@ -67,17 +68,14 @@ class CharCorpus:
 
     @classmethod
     def from_file(cls, path, unknown="\ufffd"):
-        """Read a UTF-8 text file; a missing, empty or non-UTF-8 file raises a clear error."""
-        name = os.fspath(path)
-        if not os.path.isfile(name):
-            raise FileNotFoundError(f"{name}: no such file")
-        try:
-            with open(name, encoding="utf-8") as f:
-                text = f.read()
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        """Read a UTF-8 text file (a leading byte-order mark is dropped, not a character of
+        the text); a missing path, a folder, a FIFO, an empty or non-UTF-8 file raises an
+        error naming the file and what was expected."""
+        what = "a UTF-8 text file"
+        # universal newlines, as open() in text mode: '\r\n' and '\r' read as '\n'
+        text = read_text(path, what).replace("\r\n", "\n").replace("\r", "\n")
         if not text:
-            raise ValueError(f"{name}: empty file, expected some text")
+            raise ValueError(f"{os.fspath(path)}: empty file, expected {what} with some text")
         return cls(text, unknown)
 
     def split(self, fraction=0.9):

@@ -26,6 +26,7 @@ length with the recipe's full number of epochs.
 The gradient-explosion experiment lives in ``minirnn.demos.explode``.
 """
 import csv
+import math
 import os
 import time
 
@@ -83,6 +84,20 @@ def set_forget_bias(model, value):
         getattr(rnn, f"bias_hh_l{layer}").data[H:2 * H] = 0.0
 
 
+def check_recipe(r):
+    """``r`` if its clip is None or a finite number > 0 and its forget_bias None or finite,
+    else ValueError: a negative clip would turn every step into gradient ascent, a NaN one
+    would fill the weights with NaN."""
+    clip, bias = r["clip"], r["forget_bias"]
+    if clip is not None and not (isinstance(clip, (int, float)) and math.isfinite(clip)
+                                 and clip > 0):
+        raise ValueError(f"expected clip to be None (no clipping) or a finite number > 0, "
+                         f"got {clip!r}")
+    if bias is not None and not (isinstance(bias, (int, float)) and math.isfinite(bias)):
+        raise ValueError(f"expected forget_bias to be None or a finite number, got {bias!r}")
+    return r
+
+
 def train_one(cell, length, recipe="book", epochs=None, seed=SEED, data=None, data_dir=None,
               k=None, bar=None, overrides=None):
     """Train one model on one length. Returns a dict: model, history, test_accuracy,
@@ -93,7 +108,7 @@ def train_one(cell, length, recipe="book", epochs=None, seed=SEED, data=None, da
     data      : (train, dev, test) to use instead of generating them
     bar       : a progress bar advanced once per epoch, or None
     """
-    r = dict(RECIPES[recipe], **(overrides or {}))
+    r = check_recipe(dict(RECIPES[recipe], **(overrides or {})))
     epochs = r["epochs"] if epochs is None else epochs
     k = r["k"] if k is None else k
     train, dev, test = data or make_data(length, k, seed, data_dir)
@@ -188,7 +203,7 @@ def run(models=None, lengths=None, recipe="book", full=False, epochs=None, k=Non
     if unknown:
         raise ValueError(f"unknown recipe settings {sorted(unknown)}; expected some of "
                          f"{sorted(RECIPES[recipe])}")
-    r = dict(RECIPES[recipe], **overrides)
+    r = check_recipe(dict(RECIPES[recipe], **overrides))
     n_epochs = epochs or r["epochs"]
     say = print if verbose else (lambda *a, **kw: None)
     data = (f"data read from {data_dir}" if data_dir is not None else
