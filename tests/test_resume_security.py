@@ -165,3 +165,10 @@ def test_fit_refuses_a_clip_that_is_not_a_positive_finite_number(tmp_path, clip)
     after = snapshot(model, opt)
     for k in before[0]:
         np.testing.assert_array_equal(after[0][k], before[0][k])
+
+
+def test_resume_from_a_symlink_loop_is_an_error_not_a_fresh_start(tmp_path):
+    path = tmp_path / "loop.npz"
+    os.symlink(path, path)
+    with pytest.raises(CheckpointError, match="loop|link"):
+        train(path, resume=True)

@@ -288,7 +288,7 @@ def fit(model, loss, optimizer, train_loader, dev_loader=None, epochs=10, clip=N
         if history is not None or start_epoch is not None:
             raise ValueError("resume=True takes history and start_epoch from the checkpoint; "
                              "pass neither")
-        if os.path.exists(checkpoint):
+        if os.path.lexists(checkpoint):         # a broken link or loop is an error, not "none"
             history, start_epoch = _resume(checkpoint, model, optimizer, loaders, metric,
                                            dev_loader, scheduler)
     history, start_epoch = _start(history, start_epoch, metric, dev_loader)
