@@ -154,11 +154,11 @@ def test_step_backward_matches_finite_differences(kind, options, bias):
         arrays["W_hr"] = rng.uniform(-0.5, 0.5, (P, H))
     upstream = [rng.standard_normal((N, P)), rng.standard_normal((N, H))][:2 if kind == "LSTM" else 1]
 
-    def f(x, h, c=None, **p):
-        return step_forward(kind, x, h, c, dict(dict(b_ih=None, b_hh=None), **p), **kw)[0]
+    def f(x, h, c=None, **p):                   # the step's outputs, as the FD sees them
+        return step_forward(kind, x, h, c, {"b_ih": None, "b_hh": None, **p}, **kw)[0]
 
     _, cache = step_forward(kind, arrays["x"], arrays["h"], arrays.get("c"),
-                            dict(dict(b_ih=None, b_hh=None), **arrays), **kw)
+                            {"b_ih": None, "b_hh": None, **arrays}, **kw)
     d, grads = step_backward(kind, upstream, cache)
     analytic = dict(grads, x=d[0], h=d[1], **({"c": d[2]} if kind == "LSTM" else {}))
     numeric = numeric_grads(f, arrays, upstream)
@@ -186,7 +186,8 @@ def test_torch_ops_reference_is_torchs_lstm_cell():
     cell = randomize_(torch.nn.LSTMCell(3, 4, dtype=torch.float64), rng)
     x, h, c = (torch.from_numpy(rng.standard_normal((2, k))) for k in (3, 4, 4))
     p = {k: torch.from_numpy(v) for k, v in numpy_params(cell).items()}
-    ours = torch_lstm_step(x, h, c, *p.values(), None, "sigmoid", "tanh")
+    ours = torch_lstm_step(x, h, c, p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], None,
+                           "sigmoid", "tanh")
     for a, b in zip(ours, cell(x, (h, c))):
         assert_close(to_numpy(a), b, F64, "reference")
 
