@@ -190,3 +190,17 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     if cc.W_hr is not None:                                # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
         grads["W_hr"] = weight_grad(dHp, OT)
     return dx, dh_next, dc_next, grads
+
+
+def lstm_gates(cache):
+    """The gates of an ``lstm_forward``, for inspection (a copy: the cache stays as it is).
+
+    A dict of arrays i, f, g, o (after their activations) and c (c_t, after (7)), each
+    (T, N, H), in input time order: index t is the step that read x[t], for reverse too.
+    The cache keeps the gates as (T, 4, N, H) in the order i, f, o, g (see Layout above) and
+    c_t in the state buffer C (T+1, N, H), whose first or last row is c_0.
+    """
+    gates = {name: cache.gates[:, k].copy() for k, name in enumerate("ifog")}
+    _, c_out = split_states(cache.C, cache.reverse)
+    gates["c"] = c_out.copy()
+    return gates
