@@ -123,7 +123,7 @@ def plot_gates(gates, path, tokens=None, title=None, layer=0, batch=0, keys=("i"
     keys   : which arrays to draw, in order ('g' and 'h' are also available)
     gate_activation : optional name of the gates' activation ('sigmoid', 'step'), shown in
              the gate panels' titles
-    token_label : what the tokens are (e.g. 'x1'), shown in the x-axis label
+    token_label : what the tokens are (default 'input'), shown in the x-axis label
     stacked  : panels one above the other, sharing the time axis (else side by side)
     annotate : write each value in its cell (for a few units and steps)
     Gates i, f, o are drawn on [0, 1]; c, g and h on a scale symmetric around 0.
@@ -160,7 +160,7 @@ def plot_gates(gates, path, tokens=None, title=None, layer=0, batch=0, keys=("i"
         axes = axes[0]
     steps = [str(t) for t in range(1, L + 1)]               # step t counts from 1
     labels = steps if tokens is None else [f"{t}\n{tok}" for t, tok in zip(steps, tokens)]
-    xlabel = "time step t" + (f" (below: {token_label})" if tokens is not None and token_label
+    xlabel = "time step t" + (f" (below: {token_label or 'input'})" if tokens is not None
                               else "")
     for k, (ax, (key, a)) in enumerate(zip(axes, panels)):
         if key in ("c", "g", "h"):
