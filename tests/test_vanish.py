@@ -97,6 +97,13 @@ def test_reproducible_per_seed():
     assert a["norms"] != c["norms"]
 
 
+def test_run_refuses_bad_settings():
+    with pytest.raises(ValueError, match="positive integer"):
+        vanish.run(epochs=0, verbose=False, plots=False)
+    with pytest.raises(ValueError, match="expected cells"):
+        vanish.run(cells=("rnn2",), verbose=False, plots=False)
+
+
 # ---- the default run, its files, and the document ------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -149,6 +149,11 @@ def run(full=False, epochs=None, seed=SEED, cells=CELLS, out="out/vanish", verbo
     say = print if verbose else (lambda *a, **k: None)
     if epochs is None:
         epochs = digitsum.RECIPES[RECIPE]["epochs"] if full else QUICK_EPOCHS
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"expected epochs to be a positive integer, got {epochs!r}")
+    unknown = [c for c in cells if c not in CELLS]
+    if unknown or not cells:
+        raise ValueError(f"expected cells from {list(CELLS)}, got {list(cells)}")
     start = time.perf_counter()
     ids, labels = examples(LENGTH, seed)
     say(f"DigitSum at length L = {LENGTH}; the loss is on the last output only. "
