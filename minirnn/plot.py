@@ -211,7 +211,7 @@ def plot_grad_norms(norms_by_name, path, title=None, xlabel="step",
         norms_by_name = {"grad norm": norms_by_name}
     if not norms_by_name:
         raise ValueError("plot_grad_norms: expected at least one series")
-    fig, axes = _figure(figsize=(6, 4), layout="constrained")
+    fig, axes = _figure(figsize=(6.4, 4.8), layout="constrained")
     ax = axes[0, 0]
     for name, norms in norms_by_name.items():
         v = _values(norms)
@@ -225,5 +225,7 @@ def plot_grad_norms(norms_by_name, path, title=None, xlabel="step",
     _integer_ticks(ax.xaxis)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    # below the axes: dense per-step curves leave no free corner inside them
+    n = len(ax.get_legend_handles_labels()[1])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 2), frameon=False)
     return _save(fig, path, title)
