@@ -141,10 +141,12 @@ def run(full=False, epochs=None, seed=SEED, cells=CELLS, out="out/vanish", verbo
     """Gradient norms per step for each cell, at initialisation and after training.
 
     epochs : training epochs (default QUICK_EPOCHS; ``full``: the recipe's, 500)
-    Returns dict: length, examples, recipe, epochs, seed, norms {cell: {state: [T floats]}},
-    at_steps {cell: {state: {'t=1', 't=17', 't=35', 'ratio_1_to_L', 'per_step'}}} (see
-    ``at_steps``), spectral_radius
-    {state: float} (the SRN's W_hh), test_accuracy {cell: float}, seconds, files.
+    cells  : which of CELLS to run (all three by default)
+    Returns dict: length, examples, recipe, epochs, seed, norms {cell: {state: [T floats]}}
+    (state 'init' or 'trained'), at_steps {cell: {state: {'t=1', 't=17', 't=35',
+    'ratio_1_to_L', 'per_step'}}} (see ``at_steps``), spectral_radius {state: float} (the
+    SRN's W_hh), test_accuracy and best_epoch {cell: ...} of the trained weights, seconds,
+    files.
     """
     say = print if verbose else (lambda *a, **k: None)
     if epochs is None:
@@ -160,7 +162,7 @@ def run(full=False, epochs=None, seed=SEED, cells=CELLS, out="out/vanish", verbo
         f"‖∂L/∂h_t‖ averaged over {len(labels)} held-out examples, at initialisation and "
         f"after {epochs} epochs of the {RECIPE!r} recipe (best dev epoch's weights)")
     data = digitsum.make_data(LENGTH, digitsum.RECIPES[RECIPE]["k"], seed)
-    norms, accuracy, radius = {}, {}, {}
+    norms, accuracy, best_epoch, radius = {}, {}, {}, {}
     with blas_threads(1):
         for cell in cells:
             bar = progress_bar(epochs, desc=f"{NAMES[cell]} L={LENGTH}")
@@ -169,7 +171,7 @@ def run(full=False, epochs=None, seed=SEED, cells=CELLS, out="out/vanish", verbo
                 bar.close()
             models = {"init": initial_model(cell, seed), "trained": trained["model"]}
             norms[cell] = {s: grad_norms(m, ids, labels).tolist() for s, m in models.items()}
-            accuracy[cell] = trained["test_accuracy"]
+            accuracy[cell], best_epoch[cell] = trained["test_accuracy"], trained["best_epoch"]
             if cell == "srn":
                 radius = {s: spectral_radius(m.rnn.weight_hh_l0.data) for s, m in models.items()}
     table = {c: {s: at_steps(norms[c][s]) for s in STATES} for c in norms}
@@ -190,12 +192,12 @@ def run(full=False, epochs=None, seed=SEED, cells=CELLS, out="out/vanish", verbo
         say(wrote(files))
     return dict(length=LENGTH, examples=len(labels), recipe=RECIPE, epochs=epochs, seed=seed,
                 norms=norms, at_steps=table, spectral_radius=radius, test_accuracy=accuracy,
-                seconds=seconds, files=files)
+                best_epoch=best_epoch, seconds=seconds, files=files)
 
 
 def figure_series(norms, epochs):
     """{legend label: norms}, one line per cell and state."""
-    after = {"init": "at initialisation", "trained": f"after {epochs} epochs"}
+    after = {"init": "at initialisation", "trained": f"trained (best dev epoch of {epochs})"}
     return {f"{NAMES[c]}, {after[s]}": norms[c][s] for c in norms for s in STATES}
 
 
