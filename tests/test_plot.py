@@ -74,3 +74,70 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)        # import now fails
     with pytest.raises(ImportError, match=r"pip install minirnn\[plot\]"):
         plot.plot_losses({"train_loss": [1.0]}, tmp_path / "x.png")
+
+
+# ---- what the figures say (the figure is caught before it is saved) ------------------------
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The Figure objects the plot functions draw, in order."""
+    caught = []
+    save = plot._save
+    monkeypatch.setattr(plot, "_save", lambda fig, path, title: caught.append(fig) or
+                        save(fig, path, title))
+    return caught
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_gates_names_units_steps_and_the_gate_activation(tmp_path, figures):
+    T = 4
+    gates = {k: np.eye(T)[:, :1] for k in ("i", "f", "o")}            # (T, H=1)
+    gates.update(c=np.arange(T, dtype=float)[:, None], h=-np.ones((T, 1)))
+    path = plot.plot_gates(gates, tmp_path / "lecture.png", keys=("i", "f", "o", "c", "h"),
+                           tokens=["3", "2", "7", "1"], token_label="x1",
+                           gate_activation="step", stacked=True, annotate=True)
+    assert_png(path)
+    axes = [ax for ax in figures[0].axes if ax.get_label() != "<colorbar>"]
+    assert [ax.get_title(loc="left") for ax in axes] == [
+        "input gate i (step)", "forget gate f (step)", "output gate o (step)", "cell state c",
+        "hidden state h"]
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["unit 1"]
+    bottom = axes[-1]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == ["1\n3", "2\n2", "3\n7", "4\n1"]
+    assert bottom.get_xlabel() == "time step t (below: x1)"
+    assert [t.get_text() for t in axes[3].texts] == ["0", "1", "2", "3"]      # annotated
+
+
+def test_plot_gates_side_by_side_counts_steps_from_1(tmp_path, figures):
+    lstm = nn.LSTM(3, 20, rng=0)
+    lstm(np.random.default_rng(0).normal(size=(5, 3)))
+    plot.plot_gates(lstm.last_gates, tmp_path / "gates.png")
+    ax = figures[0].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "4", "5"]
+    assert ax.get_title() == "input gate i" and ax.get_ylabel() == "hidden unit"
+    figures[0].canvas.draw()
+    assert all(t.get_text().startswith("unit ") for t in ax.get_yticklabels() if t.get_text())
+
+
+def test_plot_grad_norms_draws_the_threshold_and_styles(tmp_path, figures):
+    norms = {"clipped": [1.0, 10.0, 3.0], "other": [2.0, 2.0, 2.0]}
+    plot.plot_grad_norms(norms, tmp_path / "n.png", threshold=5.0, threshold_label="clip",
+                         styles={"other": {"ls": "--", "color": "k"}})
+    ax = figures[0].axes[0]
+    assert legend_texts(ax) == ["clipped", "other", "clip = 5"]
+    line = [ln for ln in ax.get_lines() if ln.get_label() == "clip = 5"][0]
+    assert list(line.get_ydata()) == [5.0, 5.0] and line.get_linestyle() == "--"
+    assert ax.get_lines()[1].get_linestyle() == "--"
+
+
+def test_plot_losses_draws_the_baseline_on_the_metric_panel(tmp_path, figures):
+    history = {"train_loss": [3.0, 2.0], "dev_loss": [3.1, 2.5],
+               "dev_metric": [22.0, 12.2], "metric": "perplexity"}
+    plot.plot_losses(history, tmp_path / "ppl.png", baseline=23.6, baseline_label="unigram")
+    metric_ax = figures[0].axes[1]
+    assert legend_texts(metric_ax) == ["dev perplexity", "unigram 23.6"]
+    plot.plot_losses(history, tmp_path / "ppl2.png")                     # no baseline: none
+    assert legend_texts(figures[1].axes[1]) == ["dev perplexity"]

@@ -285,8 +285,13 @@ def run_lstm(out=None, verbose=True):
     if out is not None:
         gates = {k: exact[k][:, None] for k in ("i", "f", "o")}     # (T, H=1) each
         gates["c"] = exact["memory"][:, None]
-        path = save_plot("plot_gates", gates, f"{out_dir(out)}/lecture_lstm_gates.png",
-                         tokens=[str(int(x[0])) for x in LSTM_INPUTS])
+        path = save_plot("plot_gates", {**gates, "h": exact["output"][:, None]},
+                         f"{out_dir(out)}/lecture_lstm_gates.png", keys=("i", "f", "o", "c", "h"),
+                         tokens=[f"x1={x[0]:g}" + {1: "\nwrite", -1: "\nreset"}.get(x[1], "")
+                                 + ("\nread" if x[2] == 1 else "") for x in LSTM_INPUTS],
+                         token_label="x1; x2 = 1 write, x2 = −1 reset, x3 = 1 read",
+                         gate_activation="step", stacked=True, annotate=True,
+                         title="The lecture LSTM, gates: step (0 or 1), cell: identity")
         if path and verbose:
             print(f"\nsaved {path}")
     return {"step": exact, "standard": smooth}

@@ -164,7 +164,8 @@ def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=
                    "dev_metric": held_ppl, "metric": "perplexity"}
         path = save_plot("plot_losses", history, os.path.join(out_dir(out), "perplexity.png"),
                          title=f"{name}: cross-entropy (= log perplexity) and held-out "
-                               f"perplexity; unigram {unigram:.1f}")
+                               f"perplexity; unigram {unigram:.1f}",
+                         baseline=unigram, baseline_label="unigram baseline")
         files += [path] if path else []
         say(wrote(files))
     return dict(train_ppl=train_ppl, held_out_ppl=held_ppl, unigram_ppl=unigram,

@@ -113,12 +113,15 @@ def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True):
                               ("clip", clipped, f"clipped at {MAX_NORM:g}")):
             path = save_plot("plot_grad_norms", r["norms"],
                              os.path.join(out, f"grad_norms_{key}.png"),
-                             title=f"SRN, length {LENGTH}, SGD lr {LR}: {label}")
+                             title=f"SRN, length {LENGTH}, SGD lr {LR}: {label}",
+                             **({"threshold": MAX_NORM, "threshold_label": "clipping norm"}
+                                if key == "clip" else {}))
             files += [path] if path else []
         both = {"W_hh, no clipping": plain["norms"]["W_hh"],
                 f"W_hh, clipped at {MAX_NORM:g}": clipped["norms"]["W_hh"]}
         path = save_plot("plot_grad_norms", both, os.path.join(out, "grad_norms_W_hh.png"),
-                         title="gradient norm of W_hh per step, before clipping")
+                         title="gradient norm of W_hh per step, before clipping",
+                         threshold=MAX_NORM, threshold_label="clipping norm (whole gradient)")
         files += [path] if path else []
         say(wrote(files))
     return dict(no_clip=plain, clip=clipped, files=files)
