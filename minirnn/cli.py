@@ -5,6 +5,7 @@
     minirnn hello                       "hello" -> "ohlol"
     minirnn digitsum                    SRN / LSTM / GRU memory vs sequence length
     minirnn explode                     exploding gradients, and clipping
+    minirnn vanish                      vanishing gradients: |dL/dh_t| per step, SRN/LSTM/GRU
     minirnn seq2seq                     hello -> hola with an encoder–decoder
     minirnn charlm                      a character language model
     minirnn compare                     minirnn next to torch (demos/compare.py)
@@ -193,6 +194,16 @@ def build_parser():
                 "each weight's gradient at every step, without and with clip_grad_norm_ at 5.")
     p.add_argument("--epochs", type=_epochs, default=None, help="epochs (default 50)")
 
+    p = command("vanish", "vanishing gradients: the gradient norm at every step, SRN / LSTM / GRU",
+                "DigitSum at length 35, loss on the last output only: the norm of dL/dh_t at "
+                "every step t for the SRN, LSTM and GRU, at initialisation and after training "
+                "(6 epochs of the book recipe; --full: its 500), and the spectral radius of the "
+                "SRN's W_hh.")
+    p.add_argument("--full", action="store_true",
+                   help="train with the book recipe's full budget (500 epochs, several minutes)")
+    p.add_argument("--epochs", type=_epochs, default=None,
+                   help="override the number of training epochs (default 6)")
+
     p = command("seq2seq", "encoder–decoder: hello->hola, cat->gato, good->bueno",
                 "A character-level encoder–decoder trained with teacher forcing, decoded "
                 "greedily.")
@@ -317,6 +328,10 @@ def run_command(args):
                                  full=args.full, epochs=args.epochs, k=args.k,
                                  seed=_seed(args, digitsum), out=out, data_dir=args.data,
                                  save_data=args.save_data, overrides=overrides)
+    if name == "vanish":
+        from .demos import vanish
+        return out, vanish.run(full=args.full, epochs=args.epochs, seed=_seed(args, vanish),
+                               out=out)
     if name == "seq2seq":
         from .demos import seq2seq
         return out, seq2seq.run(cell=args.cell, seed=_seed(args, seq2seq), epochs=args.epochs,

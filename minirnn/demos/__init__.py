@@ -4,6 +4,7 @@
     hello      "hello" -> "ohlol"
     digitsum   SRN / LSTM / GRU memory against sequence length
     explode    exploding gradients and clipping
+    vanish     vanishing gradients: the gradient norm at every step, SRN / LSTM / GRU
     seq2seq    an encoder–decoder: hello -> hola
     charlm     a character language model
     compare    minirnn next to torch (demos/compare.py in the checkout: it imports torch)
