@@ -11,10 +11,9 @@ Forward, for t = 1..T (or T..1 for the reverse direction):
   (5) h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}                        (N, H)
   (6) with lengths: finished sequences keep h_{t-1}; their outputs are 0
 
-Torch (like cuDNN) applies the reset gate *after* the recurrent product, r ⊙ (W_hn h + b_hn);
-the original paper (Cho et al., 2014) has W_hn (r ⊙ h). The two are different functions, so
-matching torch to float rounding needs this form. It is also why the GRU keeps two biases
-that are not redundant: b_hn sits inside the reset gate, b_in outside it.
+Torch (like cuDNN) applies the reset gate *after* the recurrent product, r ⊙ (W_hn h + b_hn),
+where the paper (Cho et al., 2014) has W_hn (r ⊙ h): a different function, which is also why
+the GRU's two biases are not redundant (b_hn sits inside the reset gate, b_in outside it).
 
 Backward, given dy_t from above and dh_next flowing back from step t+1:
   (6') dh = m_t ⊙ (dy_t + dh_next); (1 − m_t) ⊙ dh_next skips the step unchanged
@@ -25,7 +24,8 @@ Backward, given dy_t from above and dh_next flowing back from step t+1:
        dx_t = dgi W_ih;  dh_next += dgh W_hh
        dW_ih = Σ_t dgiᵀ x_t;  dW_hh = Σ_t dghᵀ h_{t-1};  db_ih = Σ dgi;  db_hh = Σ dgh
 
-As in rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
+The readable version is minirnn/textbook/gru.py; the equation numbers refer to it. As in
+rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -65,17 +65,17 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, mask=None, reverse=F
     b_rz = None if b_ih is None else b_ih[:2 * H] + b_hh[:2 * H]
     RZ = project_inputs(x, W_ih[:2 * H], b_rz)            # (T, N, 2H): gi_r | gi_z, later r | z
     Nt = project_inputs(x, W_ih[2 * H:], None if b_ih is None else b_ih[2 * H:])  # gi_n, later n
-    b_hn = np.zeros(H, x.dtype) if b_hh is None else b_hh[2 * H:]
-    gh_n = np.empty((T,) + h0.shape, dtype=h0.dtype)
+    b_hn = np.zeros(H, x.dtype) if b_hh is None else b_hh[2 * H:]     # (2) added per step
+    gh_n = np.empty((T,) + h0.shape, dtype=h0.dtype)      # (2) gh_n of every t, for (4')
     r_gh_n = np.empty(h0.shape, dtype=h0.dtype)            # scratch for r ⊙ gh_n
-    S, h_in, h_out = state_buffer(h0, T, reverse)
-    W_hhT = transposed(W_hh)
+    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T in one buffer, no copies
+    W_hhT = transposed(W_hh)                               # contiguous: faster per-step matmul
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for t in time_steps(T, reverse):
             gh = h_in[t] @ W_hhT                           # (2) gh, b_hh still to add
-            rz = RZ[t]
+            rz = RZ[t]                                     # (3) gi_r | gi_z, r | z after σ
             rz += gh[:, :2 * H]                            # (3) r, z
-            act.apply("sigmoid", rz)
+            act.apply("sigmoid", rz)                       # (3) one call for both gates
             r, z = rz[:, :H], rz[:, H:]
             ghn = np.add(gh[:, 2 * H:], b_hn, out=gh_n[t])     # (2) gh_n with b_hn
             n = Nt[t]                                      # (4) n
@@ -86,7 +86,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, mask=None, reverse=F
             h += n
             if mask is not None:                           # (6) finished sequences keep h
                 np.copyto(h, h_in[t], where=mask[t] == 0)
-    y = h_out if mask is None else h_out * mask
+    y = h_out if mask is None else h_out * mask            # (6) zero outputs past the end
     cache = GRUCache(x, S, RZ, Nt, gh_n, W_ih, W_hh, b_ih is not None, mask, reverse)
     return y, final_state(S, reverse), cache
 
@@ -101,8 +101,8 @@ def gru_backward(dy, dh_n, cache):
     T, N, _ = c.x.shape
     H = c.S.shape[-1]
     h_in, _ = split_states(c.S, c.reverse)
-    dGi = np.empty((T, N, 3 * H), dtype=c.S.dtype)         # dgi for every t
-    dGh = np.empty((T, N, 3 * H), dtype=c.S.dtype)         # dgh for every t
+    dGi = np.empty((T, N, 3 * H), dtype=c.S.dtype)         # dgi for every t: (1') after the loop
+    dGh = np.empty((T, N, 3 * H), dtype=c.S.dtype)         # dgh for every t: (2') likewise
     dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n
     for t in reversed(time_steps(T, c.reverse)):
         dh = dh_next if dy is None else dy[t] + dh_next
@@ -112,7 +112,7 @@ def gru_backward(dy, dh_n, cache):
         rz, n = c.rz[t], c.n[t]
         r, z = rz[:, :H], rz[:, H:]
         dgi, dgh = dGi[t], dGh[t]
-        dr, dz, dn = dgi[:, :H], dgi[:, H:2 * H], dgi[:, 2 * H:]
+        dr, dz, dn = dgi[:, :H], dgi[:, H:2 * H], dgi[:, 2 * H:]   # (3')-(5') write into dgi
         np.multiply(dh, 1 - z, out=dn)                     # (5')
         np.multiply(dh, h_in[t] - n, out=dz)
         act.backprop("tanh", n, dn)                        # (4') da_n
@@ -125,7 +125,7 @@ def gru_backward(dy, dh_n, cache):
         if c.mask is not None:
             dh_next += dh_skip
     dx = input_grad(dGi, c.W_ih)                           # (1') every dx_t in one product
-    grads = {"W_ih": weight_grad(dGi, c.x), "W_hh": weight_grad(dGh, h_in)}
+    grads = {"W_ih": weight_grad(dGi, c.x), "W_hh": weight_grad(dGh, h_in)}  # (1')(2')
     if c.has_bias:
         grads["b_ih"] = dGi.sum(axis=(0, 1))
         grads["b_hh"] = dGh.sum(axis=(0, 1))

@@ -28,8 +28,7 @@ as the gradients of h_n and c_n):
 Every σ' and φ' is taken from the activation's output (σ' = σ(1 − σ), tanh' = 1 − tanh²),
 so the forward keeps the activated gates, never the pre-activations; the backward recomputes
 φ(c_t) from c_t (one call per step) rather than keep it. The cell state's path (4') is
-additive: dc_next ← dc ⊙ f, with no squashing derivative in between. That is why gradients
-survive many steps in an LSTM when f stays near 1.
+additive, dc_next ← dc ⊙ f: gradients survive many steps when f stays near 1.
 
 Layout. Each step's gates are kept gate by gate, as one (4, N, H) block in the order
 i, f, o, g (not torch's i, f, g, o): every gate is then a contiguous (N, H) array, and the
@@ -40,7 +39,8 @@ per sequence (``_ifog``); the products that need the gates side by side, h W_hh�
 see them as an (N, 4H) row block; and the weight gradients go back to torch's order at the
 end. Only the places of the numbers change, not their values.
 
-As in rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
+The readable version is minirnn/textbook/lstm.py; the equation numbers refer to it. As in
+rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
 """
 import functools
 from dataclasses import dataclass
@@ -92,15 +92,15 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     T, N, _ = x.shape
     H = W_hh.shape[0] // 4
     IFOG, _ = _ifog(H)
-    W_ih, W_hh = W_ih[IFOG], W_hh[IFOG]                    # copies, rows i | f | o | g
-    bias = None if b_ih is None else (b_ih + b_hh)[IFOG]
-    A_in = project_inputs(x, W_ih, bias)                   # (1) input half, all t at once
-    gates = np.empty((T, 4) + c0.shape, dtype=c0.dtype)   # (T, 4, N, H)
-    S, h_in, h_out = state_buffer(h0, T, reverse)
-    C, c_in, c_out = state_buffer(c0, T, reverse)
+    W_ih, W_hh = W_ih[IFOG], W_hh[IFOG]                    # (1) copies, rows i|f|o|g (Layout)
+    bias = None if b_ih is None else (b_ih + b_hh)[IFOG]   # (1) the biases only appear summed
+    A_in = project_inputs(x, W_ih, bias)                   # (1) input half: one matmul, all t
+    gates = np.empty((T, 4) + c0.shape, dtype=c0.dtype)   # (T, 4, N, H): (2)(3), for backward
+    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T in one buffer, no copies
+    C, c_in, c_out = state_buffer(c0, T, reverse)          # c_0..c_T likewise
     tc = np.empty(c0.shape, dtype=c0.dtype)               # φ(c_t) of the current step
-    W_hhT = transposed(W_hh)
-    W_hrT = None if W_hr is None else transposed(W_hr)
+    W_hhT = transposed(W_hh)                               # contiguous: faster per-step matmul
+    W_hrT = None if W_hr is None else transposed(W_hr)     # (6) likewise
     i_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch for i ⊙ g
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for t in time_steps(T, reverse):
@@ -108,7 +108,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
             recurrent = h_in[t] @ W_hhT                    # (1) recurrent half, (N, 4H)
             np.add(A_in[t].reshape(N, 4, H), recurrent.reshape(N, 4, H),
                    out=a.transpose(1, 0, 2))               # (1) both halves, gate by gate
-            act.apply(gate_activation, a[:3])              # (2) i, f, o
+            act.apply(gate_activation, a[:3])              # (2) i, f, o: one call, one block
             act.apply(cell_activation, a[3])               # (3) g
             i, f, o, g = a
             c = np.multiply(f, c_in[t], out=c_out[t])      # (4)
@@ -143,9 +143,9 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     h_in, _ = split_states(cc.S, cc.reverse)
     c_in, c_out = split_states(cc.C, cc.reverse)
     gact, cact = cc.gate_activation, cc.cell_activation
-    dG = np.empty((4, N, H), dtype=dtype)                 # da of one step, gate by gate
+    dG = np.empty((4, N, H), dtype=dtype)                 # (2')(3') da of one step, by gate
     di, df, do, dg = dG
-    dA = np.empty((T, N, 4 * H), dtype=dtype)             # da for every t, rows i | f | o | g
+    dA = np.empty((T, N, 4 * H), dtype=dtype)             # da for every t, rows i|f|o|g: (1')
     tc = np.empty((N, H), dtype=dtype)                    # φ(c_t) of the current step
     dHp = OT = None                                        # with a projection: dh and
     if cc.W_hr is not None:                                #   o ⊙ φ(c_t) for every t
@@ -160,7 +160,7 @@ def lstm_backward(dy, dh_n, dc_n, cache):
             dh, dc_next = dh * m, dc_next * m
         a = cc.gates[t]
         i, f, o, g = a
-        act.apply(cact, c_out[t], out=tc)                  # φ(c_t), as in the forward
+        act.apply(cact, c_out[t], out=tc)                  # (5') needs φ(c_t): recomputed
         if cc.W_hr is not None:                            # (6')
             dHp[t] = dh
             np.multiply(o, tc, out=OT[t])
@@ -182,7 +182,7 @@ def lstm_backward(dy, dh_n, dc_n, cache):
             dc_next += dc_skip
     dx = input_grad(dA, cc.W_ih)                           # (1') every dx_t in one product
     _, torch_order = _ifog(H)                              # rows i | f | o | g -> i | f | g | o
-    grads = {"W_ih": weight_grad(dA, cc.x)[torch_order],
+    grads = {"W_ih": weight_grad(dA, cc.x)[torch_order],   # (1') one product each
              "W_hh": weight_grad(dA, h_in)[torch_order]}
     if cc.has_bias:
         db = dA.sum(axis=(0, 1))[torch_order]

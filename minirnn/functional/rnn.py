@@ -6,7 +6,7 @@ W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,); φ is tanh or relu.
 Forward, for t = 1..T (or T..1 for the reverse direction of a bidirectional layer):
   (1) a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, H)
   (2) h_t = φ(a_t)                                            (N, H)
-  (3) with lengths: h_t = m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = m_t ⊙ φ(a_t)
+  (3) with lengths: h_t ← m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = m_t ⊙ h_t
       (m_t is 1 for sequences still running at step t, 0 after their end)
 
 Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t from step t+1
@@ -16,9 +16,9 @@ Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t f
   (1') dx_t = da_t W_ih;  dh_next ← da_t W_hh  (the gradient carried to step t−1)
        dW_ih = Σ_t da_tᵀ x_t;  dW_hh = Σ_t da_tᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da_t
 
-The parameter gradients are sums over time because the same weights act at every step. We
-keep every da_t in one (T, N, H) array and form each sum with one matrix product after the
-loop: stacking the T products da_tᵀ x_t side by side is exactly (T·N rows)ᵀ @ (T·N rows).
+The readable version is minirnn/textbook/rnn.py; the equation numbers refer to it. Parameter
+gradients are sums over t (the same weights act at every step), so every da_t is kept in one
+(T, N, H) array and each sum is one product after the loop: (T·N rows)ᵀ @ (T·N rows).
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -51,14 +51,14 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
     Returns y (T, N, H) outputs, h_n (N, H) final state, and the cache for ``rnn_backward``.
     """
     T = x.shape[0]
-    bias = None if b_ih is None else b_ih + b_hh
-    A = project_inputs(x, W_ih, bias)                      # (1) input half, all t at once
-    S, h_in, h_out = state_buffer(h0, T, reverse)
-    W_hhT = transposed(W_hh)
+    bias = None if b_ih is None else b_ih + b_hh           # (1) the biases only appear summed
+    A = project_inputs(x, W_ih, bias)                      # (1) input half: one matmul, all t
+    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T in one buffer, no copies
+    W_hhT = transposed(W_hh)                               # contiguous: faster per-step matmul
     for t in time_steps(T, reverse):
-        h = np.matmul(h_in[t], W_hhT, out=h_out[t])        # (1) recurrent half
-        h += A[t]
-        act.apply(nonlinearity, h)                         # (2)
+        h = np.matmul(h_in[t], W_hhT, out=h_out[t])        # (1) recurrent half, into the buffer
+        h += A[t]                                          # (1) a_t, in place
+        act.apply(nonlinearity, h)                         # (2) h_t = φ(a_t), in place
         if mask is not None:                               # (3) finished sequences keep h
             np.copyto(h, h_in[t], where=mask[t] == 0)
     y = h_out if mask is None else h_out * mask            # (3) zero outputs past the end
@@ -76,24 +76,24 @@ def rnn_backward(dy, dh_n, cache):
     T, N, _ = c.x.shape
     H = c.W_hh.shape[0]
     h_in, h_out = split_states(c.S, c.reverse)
-    dA = np.empty((T, N, H), dtype=c.S.dtype)              # da_t for every t
-    dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n
+    dA = np.empty((T, N, H), dtype=c.S.dtype)              # da_t for every t: (1') after the loop
+    dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n    # carried back into h_t
     for t in reversed(time_steps(T, c.reverse)):
         da = dA[t]                                         # holds dh until (2') turns it into da
         if dy is None:
             np.copyto(da, dh_next)
         else:
-            np.add(dy[t], dh_next, out=da)                 # dh = dy_t + dh_next
+            np.add(dy[t], dh_next, out=da)                 # dh = dy_t + dh_next, in da's place
         if c.mask is not None:                             # (3')
             dh_skip = dh_next * (1 - c.mask[t])
             da *= c.mask[t]
-        act.backprop(c.nonlinearity, h_out[t], da)         # (2')
+        act.backprop(c.nonlinearity, h_out[t], da)         # (2') φ' from the kept h_t
         dh_next = da @ c.W_hh                              # (1') carried to step t−1
         if c.mask is not None:
             dh_next += dh_skip
     dx = input_grad(dA, c.W_ih)                            # (1') every dx_t in one product
-    grads = {"W_ih": weight_grad(dA, c.x), "W_hh": weight_grad(dA, h_in)}
+    grads = {"W_ih": weight_grad(dA, c.x), "W_hh": weight_grad(dA, h_in)}  # (1') one product each
     if c.has_bias:
-        db = dA.sum(axis=(0, 1))
+        db = dA.sum(axis=(0, 1))                           # (1') db_ih = db_hh = Σ_t Σ_n da_t
         grads["b_ih"], grads["b_hh"] = db, db.copy()
     return dx, dh_next, grads

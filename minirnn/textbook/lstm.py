@@ -1,0 +1,183 @@
+"""LSTM: one step, its backward step, and BPTT over a sequence.
+
+Notation. N batch, D input features, H hidden (cell) units, T time steps, P the size of h
+(P = H, or proj_size with a projection). Gate blocks in torch order i | f | g | o:
+W_ih (4H, D), W_hh (4H, P), b_ih (4H,), b_hh (4H,), W_hr (P, H) only with a projection.
+x_t (N, D), h_t (N, P), c_t (N, H). σ is the gate activation (sigmoid; or hard_sigmoid, step),
+φ the cell activation (tanh; or identity, relu); the defaults give the standard LSTM.
+
+Forward, for t = 1..T (or T..1 for the reverse direction):
+  (1) a = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, 4H), blocks a_i a_f a_g a_o
+  (2) i, f, o = σ(a_i), σ(a_f), σ(a_o)                     (N, H) each
+  (3) g = φ(a_g)                                           (N, H)
+  (4) c_t = f ⊙ c_{t-1} + i ⊙ g                            (N, H)
+  (5) h_t = o ⊙ φ(c_t)                                     (N, H)
+  (6) with a projection: h_t = (o ⊙ φ(c_t)) W_hrᵀ          (N, P)
+  (7) with lengths: finished sequences keep h_{t-1}, c_{t-1}; their outputs are 0
+
+Backward, given dy_t from above and dh_next, dc_next flowing back from step t+1 (they start
+as the gradients of h_n and c_n):
+  (7') dh = m_t ⊙ (dy_t + dh_next); (1 − m_t) ⊙ dh_next and (1 − m_t) ⊙ dc_next skip the step
+  (6') with a projection: dW_hr += dhᵀ (o ⊙ φ(c_t));  dh ← dh W_hr          (N, P) -> (N, H)
+  (5') do = dh ⊙ φ(c_t);  dc = dc_next + dh ⊙ o ⊙ φ'(c_t)
+  (4') di = dc ⊙ g;  df = dc ⊙ c_{t-1};  dg = dc ⊙ i;  dc_next ← dc ⊙ f
+  (2')(3') da = [di ⊙ σ'(a_i) | df ⊙ σ'(a_f) | dg ⊙ φ'(a_g) | do ⊙ σ'(a_o)]
+  (1') dx_t = da W_ih;  dh_next ← da W_hh;
+       dW_ih = Σ_t daᵀ x_t;  dW_hh = Σ_t daᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da
+
+σ' and φ' are taken from the activations' outputs (σ' = σ(1 − σ), tanh' = 1 − tanh²). The cell
+state's path (4') is additive, dc_next ← dc ⊙ f with no squashing derivative in between: that
+is why gradients survive many steps when f stays near 1. The projection (6) and the non-default
+activations change nothing else. The engine, minirnn/functional/lstm.py, computes the same
+numbers, arranged another way; tests/test_tiers.py checks that they agree.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import activations as act
+from .rnn import SequenceCache
+
+
+@dataclass
+class LSTMStepCache:
+    """What lstm_step_backward needs from one lstm_step_forward (arrays kept, not copied)."""
+    x: np.ndarray                 # (N, D) x_t
+    h_prev: np.ndarray            # (N, P) h_{t-1}
+    c_prev: np.ndarray            # (N, H) c_{t-1}
+    i: np.ndarray                 # (N, H) each: the gates after (2) and (3)
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    c: np.ndarray                 # (N, H) c_t
+    phi_c: np.ndarray             # (N, H) φ(c_t)
+    W_ih: np.ndarray              # (4H, D)
+    W_hh: np.ndarray              # (4H, P)
+    W_hr: Optional[np.ndarray]    # (P, H) or None
+    has_bias: bool
+    gate_activation: str
+    cell_activation: str
+
+
+def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, W_hr=None, *,
+                      gate_activation="sigmoid", cell_activation="tanh"):
+    """One LSTM step, equations (1) to (6).
+
+    x (N, D), h_prev (N, P), c_prev (N, H), W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and
+    b_hh (4H,) or both None, W_hr (P, H) or None; gate_activation "sigmoid", "hard_sigmoid" or
+    "step", cell_activation "tanh", "identity" or "relu".
+    Returns h (N, P), c (N, H) and an LSTMStepCache for ``lstm_step_backward``.
+    """
+    sigma = act.function(gate_activation, "gate_activation")     # σ: sigmoid by default
+    phi = act.function(cell_activation, "cell_activation")       # φ: tanh by default
+    H = c_prev.shape[1]
+    b = 0 if b_ih is None else b_ih + b_hh                 # (1) without biases, b = 0
+    a = x @ W_ih.T + h_prev @ W_hh.T + b                   # (1)
+    a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+    i, f, o = sigma(a_i), sigma(a_f), sigma(a_o)           # (2)
+    g = phi(a_g)                                           # (3)
+    c = f * c_prev + i * g                                 # (4)
+    phi_c = phi(c)                                         # (5) φ(c_t)
+    h = o * phi_c if W_hr is None else (o * phi_c) @ W_hr.T     # (5), or (6) with a projection
+    cache = LSTMStepCache(x, h_prev, c_prev, i, f, g, o, c, phi_c, W_ih, W_hh, W_hr,
+                          b_ih is not None, gate_activation, cell_activation)
+    return h, c, cache
+
+
+def lstm_step_backward(dh, dc, cache):
+    """Backward through one LSTM step, equations (6') to (1').
+
+    dh (N, P): the whole gradient of the loss with respect to this step's h.
+    dc (N, H): the gradient reaching this step's c from step t+1 (dc_next in the equations;
+    their dc is dc_total here).
+    Returns dx (N, D), dh_prev (N, P), dc_prev (N, H) and grads, a dict of this step's
+    parameter gradients: W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and b_hh (4H,) when the step
+    had biases, W_hr (P, H) with a projection.
+    """
+    s = cache
+    dsigma, dphi = act.derivative(s.gate_activation), act.derivative(s.cell_activation)
+    dh_cell = dh if s.W_hr is None else dh @ s.W_hr          # (6') dh ← dh W_hr (N, H)
+    do = dh_cell * s.phi_c                                   # (5')
+    dc_total = dh_cell * s.o * dphi(s.phi_c) + dc            # (5') via h, plus dc_next
+    di, df, dg = dc_total * s.g, dc_total * s.c_prev, dc_total * s.i   # (4')
+    dc_prev = dc_total * s.f                                 # (4')
+    da = np.concatenate([di * dsigma(s.i), df * dsigma(s.f), dg * dphi(s.g),
+                         do * dsigma(s.o)], axis=1)          # (2')(3') torch order i|f|g|o
+    grads = {"W_ih": da.T @ s.x, "W_hh": da.T @ s.h_prev}    # (1')
+    if s.has_bias:
+        grads["b_ih"], grads["b_hh"] = da.sum(axis=0), da.sum(axis=0)  # (1')
+    if s.W_hr is not None:
+        grads["W_hr"] = dh.T @ (s.o * s.phi_c)               # (6')
+    return da @ s.W_ih, da @ s.W_hh, dc_prev, grads          # (1') dx, dh_prev
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
+                 gate_activation="sigmoid", cell_activation="tanh", mask=None, reverse=False):
+    """Run an LSTM over a sequence: the step of (1) to (6), T times.
+
+    x (T, N, D), h0 (N, P), c0 (N, H), W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and b_hh (4H,)
+    or both None, W_hr (P, H) or None, activations as for ``lstm_step_forward``,
+    mask (T, N, 1) of 0/1 or None, reverse: run t = T−1..0.
+    Returns y (T, N, P), h_n (N, P), c_n (N, H) and a SequenceCache for ``lstm_backward``.
+    """
+    x, h0, c0 = x.copy(), h0.copy(), c0.copy()   # the caches keep them; the caller may
+                                                 # change theirs
+    T = x.shape[0]
+    order = range(T - 1, -1, -1) if reverse else range(T)   # reverse: t = T−1..0
+    steps, ys = [None] * T, [None] * T
+    h, c = h0, c0
+    for t in order:
+        h_t, c_t, steps[t] = lstm_step_forward(x[t], h, c, W_ih, W_hh, b_ih, b_hh, W_hr,
+                                               gate_activation=gate_activation,
+                                               cell_activation=cell_activation)
+        if mask is not None:                               # (7) finished sequences keep h, c,
+            m = mask[t]
+            h_t, c_t = m * h_t + (1 - m) * h, m * c_t + (1 - m) * c
+        ys[t] = h_t if mask is None else mask[t] * h_t     # (7) and output 0
+        h, c = h_t, c_t
+    weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh,
+                                     W_hr=W_hr).items() if w is not None}
+    return np.stack(ys), h, c, SequenceCache(steps, order, weights, mask)
+
+
+def lstm_backward(dy, dh_n, dc_n, cache):
+    """BPTT through an LSTM sequence: the backward step, T times in reverse order.
+
+    dy (T, N, P), dh_n (N, P), dc_n (N, H): gradients of the outputs and final states; any
+    may be None for zeros. Returns dx (T, N, D), dh0 (N, P), dc0 (N, H) and grads, a dict of
+    the parameter gradients summed over time: W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and
+    b_hh (4H,) when the forward had biases, W_hr (P, H) with a projection.
+    """
+    grads = {k: np.zeros_like(w) for k, w in cache.weights.items()}
+    dxs = [None] * len(cache.steps)
+    # dh_next, dc_next: the gradients flowing back into h_t, c_t from step t+1 (BPTT's carry)
+    dh_next = np.zeros_like(cache.steps[0].h_prev) if dh_n is None else dh_n
+    dc_next = np.zeros_like(cache.steps[0].c_prev) if dc_n is None else dc_n
+    for t in reversed(cache.order):
+        dh = dh_next if dy is None else dy[t] + dh_next
+        dc = dc_next
+        if cache.mask is not None:                         # (7') finished sequences pass
+            m = cache.mask[t]                              #      dh_next, dc_next by unchanged
+            dh, dh_skip, dc, dc_skip = m * dh, (1 - m) * dh_next, m * dc, (1 - m) * dc_next
+        dxs[t], dh_prev, dc_prev, step_grads = lstm_step_backward(dh, dc, cache.steps[t])
+        for k in grads:
+            grads[k] += step_grads[k]                      # (1') Σ_t
+        if cache.mask is None:
+            dh_next, dc_next = dh_prev, dc_prev
+        else:
+            dh_next, dc_next = dh_prev + dh_skip, dc_prev + dc_skip
+    return np.stack(dxs), dh_next, dc_next, grads
+
+
+def lstm_gates(cache):
+    """The gates of an lstm_forward, for inspection.
+
+    A dict of arrays i, f, g, o (after their activations) and c (c_t, after (7)), each
+    (T, N, H), in input time order: index t is the step that read x[t], for reverse too.
+    """
+    gates = {k: np.stack([getattr(s, k) for s in cache.steps]) for k in "ifgo"}
+    c, c_prev = (np.stack([getattr(s, k) for s in cache.steps]) for k in ("c", "c_prev"))
+    m = 1 if cache.mask is None else cache.mask            # (T, N, 1)
+    gates["c"] = m * c + (1 - m) * c_prev                  # c_t after (7)
+    return gates

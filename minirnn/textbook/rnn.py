@@ -1,0 +1,129 @@
+"""Simple recurrent network (Elman SRN): one step, its backward step, and BPTT over a sequence.
+
+Notation. N batch, D input features, H hidden units, T time steps. Weights as torch:
+W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,); φ is tanh or relu. x_t (N, D), h_t (N, H).
+With lengths, m_t (N, 1) is 1 for the sequences still running at step t and 0 after their end.
+
+Forward, one step (t = 1..T, or T..1 for the reverse direction of a bidirectional layer):
+  (1) a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, H)
+  (2) h_t = φ(a_t)                                            (N, H)
+  (3) with lengths: h_t ← m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = m_t ⊙ h_t
+
+Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t from step t+1
+(it starts as the gradient of h_n):
+  (3') dh = m_t ⊙ (dy_t + dh_next);  the part (1 − m_t) ⊙ dh_next skips the step unchanged
+  (2') da_t = dh ⊙ φ'(a_t)                    φ' from the output: tanh' = 1 − h², relu' = [h > 0]
+  (1') dx_t = da_t W_ih;  dh_next ← da_t W_hh  (the gradient carried to step t−1)
+       dW_ih = Σ_t da_tᵀ x_t;  dW_hh = Σ_t da_tᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da_t
+
+The parameter gradients are sums over t because the same weights act at every step. Torch
+keeps two biases although only their sum b_ih + b_hh enters (1), so their gradients are equal.
+The engine, minirnn/functional/rnn.py, computes the same numbers, arranged another way;
+tests/test_tiers.py checks that they agree.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import activations as act
+
+
+@dataclass
+class RNNStepCache:
+    """What rnn_step_backward needs from one rnn_step_forward (arrays kept, not copied)."""
+    x: np.ndarray                 # (N, D) x_t
+    h_prev: np.ndarray            # (N, H) h_{t-1}
+    h: np.ndarray                 # (N, H) h_t = φ(a_t)
+    W_ih: np.ndarray              # (H, D)
+    W_hh: np.ndarray              # (H, H)
+    has_bias: bool
+    nonlinearity: str
+
+
+def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """One SRN step, equations (1) and (2).
+
+    x (N, D), h_prev (N, H), W_ih (H, D), W_hh (H, H), b_ih (H,) and b_hh (H,) or both None;
+    nonlinearity "tanh" or "relu".
+    Returns h (N, H) and an RNNStepCache for ``rnn_step_backward``.
+    """
+    phi = act.function(nonlinearity, "nonlinearity")
+    b = 0 if b_ih is None else b_ih + b_hh                 # (1) without biases, b = 0
+    a = x @ W_ih.T + h_prev @ W_hh.T + b                   # (1)
+    h = phi(a)                                             # (2)
+    return h, RNNStepCache(x, h_prev, h, W_ih, W_hh, b_ih is not None, nonlinearity)
+
+
+def rnn_step_backward(dh, cache):
+    """Backward through one SRN step, equations (2') and (1').
+
+    dh (N, H): the whole gradient of the loss with respect to this step's h.
+    Returns dx (N, D), dh_prev (N, H) and grads, a dict of this step's parameter gradients:
+    W_ih (H, D), W_hh (H, H), and b_ih (H,), b_hh (H,) when the step had biases.
+    """
+    da = dh * act.derivative(cache.nonlinearity)(cache.h)   # (2')
+    dx = da @ cache.W_ih                                   # (1')
+    dh_prev = da @ cache.W_hh                              # (1')
+    grads = {"W_ih": da.T @ cache.x, "W_hh": da.T @ cache.h_prev}     # (1')
+    if cache.has_bias:
+        grads["b_ih"], grads["b_hh"] = da.sum(axis=0), da.sum(axis=0)  # (1')
+    return dx, dh_prev, grads
+
+
+@dataclass
+class SequenceCache:
+    """What a sequence backward needs from its forward; the same for every cell."""
+    steps: list                   # the step caches; steps[t] is the one of the step that read x[t]
+    order: range                  # the t in the order the forward ran them
+    weights: dict                 # the parameters given (not None), by their grads key
+    mask: Optional[np.ndarray]    # (T, N, 1) of 0/1, or None when every sequence has length T
+
+
+def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
+                mask=None, reverse=False):
+    """Run an SRN over a sequence: the step of (1) and (2), T times.
+
+    x (T, N, D), h0 (N, H), W_ih (H, D), W_hh (H, H), b_ih (H,) and b_hh (H,) or both None,
+    nonlinearity "tanh" or "relu", mask (T, N, 1) of 0/1 or None, reverse: run t = T−1..0.
+    Returns y (T, N, H) outputs, h_n (N, H) the final state, and a SequenceCache
+    for ``rnn_backward``.
+    """
+    x, h0 = x.copy(), h0.copy()        # the caches keep them; the caller may change theirs
+    T = x.shape[0]
+    order = range(T - 1, -1, -1) if reverse else range(T)   # reverse: t = T−1..0
+    steps, ys = [None] * T, [None] * T
+    h = h0
+    for t in order:
+        h_t, steps[t] = rnn_step_forward(x[t], h, W_ih, W_hh, b_ih, b_hh, nonlinearity)
+        if mask is not None:                               # (3) finished sequences keep h,
+            h_t = mask[t] * h_t + (1 - mask[t]) * h
+        ys[t] = h_t if mask is None else mask[t] * h_t     # (3) and output 0
+        h = h_t
+    weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()
+               if w is not None}
+    return np.stack(ys), h, SequenceCache(steps, order, weights, mask)
+
+
+def rnn_backward(dy, dh_n, cache):
+    """BPTT through an SRN sequence: the backward step, T times in reverse order.
+
+    dy (T, N, H) the gradient of the outputs, dh_n (N, H) that of the final state; either may
+    be None for zeros. Returns dx (T, N, D), dh0 (N, H) and grads, a dict of the parameter
+    gradients summed over time: W_ih (H, D), W_hh (H, H), and b_ih (H,), b_hh (H,) when the
+    forward had biases.
+    """
+    grads = {k: np.zeros_like(w) for k, w in cache.weights.items()}
+    dxs = [None] * len(cache.steps)
+    # dh_next: the gradient flowing back into h_t from step t+1 (the carry of BPTT)
+    dh_next = np.zeros_like(cache.steps[0].h) if dh_n is None else dh_n
+    for t in reversed(cache.order):
+        dh = dh_next if dy is None else dy[t] + dh_next
+        if cache.mask is not None:                         # (3') finished sequences pass
+            m = cache.mask[t]                              #      dh_next by unchanged
+            dh, dh_skip = m * dh, (1 - m) * dh_next
+        dxs[t], dh_prev, step_grads = rnn_step_backward(dh, cache.steps[t])
+        for k in grads:
+            grads[k] += step_grads[k]                      # (1') Σ_t
+        dh_next = dh_prev if cache.mask is None else dh_prev + dh_skip
+    return np.stack(dxs), dh_next, grads
