@@ -28,8 +28,10 @@ def _same(a, b):
 def verdict(name, errors, tol, against="the textbook's"):
     wrong = [q for q, e in errors.items() if e > tol]
     right = [q for q in errors if q not in wrong]
-    detail = ", ".join(f"{q} (relative error {errors[q]:.2g})" for q in wrong)
-    line = f"✗ {name}: {detail} {'is' if len(wrong) == 1 else 'are'} wrong, against {against}"
+    many = len(wrong) > 1
+    line = (f"✗ {name}: {', '.join(wrong)} {'are' if many else 'is'} wrong (relative "
+            f"error{'s' if many else ''} {', '.join(f'{errors[q]:.2g}' for q in wrong)}, "
+            f"against {against})")
     if right:
         line += f"; {', '.join(right)} {'is' if len(right) == 1 else 'are'} right"
     return line, wrong, right
