@@ -237,6 +237,19 @@ def test_an_exception_names_the_line(tmp_path, capsys):
     assert "✗ 2. lstm_step_forward raised ValueError" in out and "a = x @ W_ih + b_ih" in out
 
 
+def test_nan_is_never_right(tmp_path, capsys):
+    path = planted(tmp_path, "gru", "h = (1 - z) * n + z * h_prev",
+                   "h = (1 - z) * n + z * h_prev + np.nan")
+    status, out = run_check(capsys, path)
+    assert status == 1 and "✗ 2. gru_step_forward: h is wrong (relative error inf" in out
+
+
+def test_a_list_instead_of_an_array_is_named(tmp_path, capsys):
+    path = planted(tmp_path, "lstm", "return np.stack(ys), h, c, caches", "return ys, h, c, caches")
+    status, out = run_check(capsys, path)
+    assert status == 1 and "✗ 5. lstm_forward: y is a list, not a NumPy array" in out
+
+
 def test_a_missing_file_gets_a_message(tmp_path, capsys):
     status, out = run_check(capsys, tmp_path / "nowhere.py")
     assert status == 1 and "there is no file" in out

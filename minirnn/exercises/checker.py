@@ -18,18 +18,12 @@ import numpy as np
 
 from . import diagnosis, reference
 from .cells import WEIGHTS
+from .diagnosis import rel_error
 from .student import NotWritten, Stop, call, check_signature, find_cell, load_file
 
 REF_TOL = 1e-7     # relative error against the textbook: the same math in float64
 FD_TOL = 1e-6      # against central differences with eps = 1e-6: typically 1e-10 .. 1e-8
 EPS = 1e-6
-
-
-def rel_error(a, b):
-    """‖a − b‖ / max(‖a‖, ‖b‖): 0 when both are zero."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 
 
 @dataclass
@@ -81,10 +75,12 @@ def check_returns(name, out, spec, N):
 
 
 def _check_array(name, label, value, shape, N):
-    if not isinstance(value, np.ndarray) or value.shape != shape:
-        got = value.shape if isinstance(value, np.ndarray) else type(value).__name__
-        raise Stop(f"✗ {name}: {label} has shape {got}, expected {shape}",
-                   diagnosis.shape_hint(label, got, shape, N))
+    if not isinstance(value, np.ndarray):
+        raise Stop(f"✗ {name}: {label} is a {type(value).__name__}, not a NumPy array of "
+                   f"shape {shape}", "  np.stack(a_list) makes one array of a list of them")
+    if value.shape != shape:
+        raise Stop(f"✗ {name}: {label} has shape {value.shape}, expected {shape}",
+                   diagnosis.shape_hint(label, value.shape, shape, N))
 
 
 # ---- the rungs -----------------------------------------------------------------------------

@@ -15,14 +15,17 @@ from . import reference
 MATCH = 1e-7       # two arrays this close (relative) are "the same"
 
 
-def _rel(a, b):
+def rel_error(a, b):
+    """‖a − b‖ / max(‖a‖, ‖b‖): 0 when both are zero, inf when either has a NaN or inf."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return np.inf
     scale = max(np.linalg.norm(a), np.linalg.norm(b))
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 
 
 def _same(a, b):
-    return np.shape(a) == np.shape(b) and _rel(a, b) < MATCH
+    return np.shape(a) == np.shape(b) and rel_error(a, b) < MATCH
 
 
 def verdict(name, errors, tol, against="the textbook's"):
