@@ -72,7 +72,9 @@ def test_exercise_never_overwrites_without_force(tmp_path, capsys):
 
 def test_exercise_rejects_an_unknown_cell(capsys):
     assert exercise_main(["transformer"]) == 2
-    assert "invalid choice" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "minirnn exercise: error: argument cell: invalid choice" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 # ---- correct implementations pass ----------------------------------------------------------

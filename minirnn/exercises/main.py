@@ -13,6 +13,13 @@ from .checker import check_file
 from .templates import exercise_filename, exercise_source
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line, as for every minirnn command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def add_exercise_arguments(parser):
     parser.add_argument("cell", choices=tuple(CELLS), help="which cell to implement")
     parser.add_argument("--dir", default=".", metavar="DIR",
@@ -30,7 +37,7 @@ def add_check_arguments(parser):
 
 
 def _parse(prog, description, add, argv):
-    parser = add(argparse.ArgumentParser(prog=prog, description=description))
+    parser = add(_Parser(prog=prog, description=description))
     try:
         return parser.parse_args(list(argv)), None
     except SystemExit as e:          # --help (0) or a usage error (2), already printed
