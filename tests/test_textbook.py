@@ -19,6 +19,7 @@ from hypothesis import given, strategies as st
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import minirnn.textbook as tb
+from minirnn.gradcheck import _numeric as numeric_grad, _rel_error as rel_error
 from torch_oracle import HYPOTHESIS, assert_close, randomize_, tensor, to_numpy
 
 F64 = np.float64
@@ -106,31 +107,6 @@ def test_step_matches_torch_cell(kind, bias):
 
 # ---- 2. finite differences of every step backward ---------------------------------------------
 
-def numeric_grads(f, arrays, upstream, eps=1e-6):
-    """Central differences of s = Σ ⟨upstream[k], f(**arrays)[k]⟩ for every entry of every
-    array in ``arrays`` (a dict of float64 arrays, perturbed in place and restored)."""
-    def s():
-        return sum(np.sum(u * out) for u, out in zip(upstream, f(**arrays)))
-    numeric = {}
-    for name, a in arrays.items():
-        g = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            old = a[idx]
-            a[idx] = old + eps
-            plus = s()
-            a[idx] = old - eps
-            minus = s()
-            a[idx] = old
-            g[idx] = (plus - minus) / (2 * eps)
-        numeric[name] = g
-    return numeric
-
-
-def fd_error(analytic, numeric):
-    scale = max(np.abs(analytic).max(), np.abs(numeric).max())
-    return 0.0 if scale == 0 else np.abs(analytic - numeric).max() / scale
-
-
 FD_CASES = [("RNN_TANH", {}, True), ("RNN_RELU", {}, True), ("RNN_TANH", {}, False),
             ("GRU", {}, True), ("GRU", {}, False), ("LSTM", {}, True), ("LSTM", {}, False),
             ("LSTM", {"P": 3}, True),
@@ -152,18 +128,21 @@ def test_step_backward_matches_finite_differences(kind, options, bias):
         arrays["c"] = rng.standard_normal((N, H))
     if P != H:
         arrays["W_hr"] = rng.uniform(-0.5, 0.5, (P, H))
-    upstream = [rng.standard_normal((N, P)), rng.standard_normal((N, H))][:2 if kind == "LSTM" else 1]
+    shapes = [(N, P), (N, H)] if kind == "LSTM" else [(N, P)]          # of h and c
+    upstream = [rng.standard_normal(shape) for shape in shapes]
 
-    def f(x, h, c=None, **p):
-        return step_forward(kind, x, h, c, dict(dict(b_ih=None, b_hh=None), **p), **kw)[0]
+    weights = {"b_ih": None, "b_hh": None, **arrays}    # the same arrays, perturbed in place
 
-    _, cache = step_forward(kind, arrays["x"], arrays["h"], arrays.get("c"),
-                            dict(dict(b_ih=None, b_hh=None), **arrays), **kw)
+    def score():                                         # s = Σ ⟨upstream, the step's outputs⟩
+        states, _ = step_forward(kind, arrays["x"], arrays["h"], arrays.get("c"), weights, **kw)
+        return sum(np.sum(u * state) for u, state in zip(upstream, states))
+
+    _, cache = step_forward(kind, arrays["x"], arrays["h"], arrays.get("c"), weights, **kw)
     d, grads = step_backward(kind, upstream, cache)
     analytic = dict(grads, x=d[0], h=d[1], **({"c": d[2]} if kind == "LSTM" else {}))
-    numeric = numeric_grads(f, arrays, upstream)
+    numeric = {k: numeric_grad(score, a, 1e-6) for k, a in arrays.items()}
     assert set(analytic) == set(numeric)
-    errors = {k: fd_error(analytic[k], numeric[k]) for k in numeric}
+    errors = {k: rel_error(analytic[k], numeric[k]) for k in numeric}
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -186,7 +165,8 @@ def test_torch_ops_reference_is_torchs_lstm_cell():
     cell = randomize_(torch.nn.LSTMCell(3, 4, dtype=torch.float64), rng)
     x, h, c = (torch.from_numpy(rng.standard_normal((2, k))) for k in (3, 4, 4))
     p = {k: torch.from_numpy(v) for k, v in numpy_params(cell).items()}
-    ours = torch_lstm_step(x, h, c, *p.values(), None, "sigmoid", "tanh")
+    ours = torch_lstm_step(x, h, c, p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"], None,
+                           "sigmoid", "tanh")
     for a, b in zip(ours, cell(x, (h, c))):
         assert_close(to_numpy(a), b, F64, "reference")
 

@@ -193,8 +193,14 @@ def lstm_backward(dy, dh_n, dc_n, cache):
 
 
 def lstm_gates(cache):
-    """The gates of one forward, for inspection: a dict of ``i, f, g, o`` (after their
-    activations) and ``c`` (c_t), each (T, N, H), in input time order for both directions."""
-    out = {name: cache.gates[:, k] for k, name in enumerate("ifog")}    # the cache's order
-    out["c"] = cache.C[:-1] if cache.reverse else cache.C[1:]
-    return out
+    """The gates of an ``lstm_forward``, for inspection (a copy: the cache stays as it is).
+
+    A dict of arrays i, f, g, o (after their activations) and c (c_t, after (7)), each
+    (T, N, H), in input time order: index t is the step that read x[t], for reverse too.
+    The cache keeps the gates as (T, 4, N, H) in the order i, f, o, g (see Layout above) and
+    c_t in the state buffer C (T+1, N, H), whose first or last row is c_0.
+    """
+    gates = {name: cache.gates[:, k].copy() for k, name in enumerate("ifog")}
+    _, c_out = split_states(cache.C, cache.reverse)
+    gates["c"] = c_out.copy()
+    return gates

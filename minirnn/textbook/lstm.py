@@ -73,7 +73,7 @@ def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, W_hr=None, *,
     phi = act.function(cell_activation, "cell_activation")       # φ: tanh by default
     H = c_prev.shape[1]
     b = 0 if b_ih is None else b_ih + b_hh                 # (1) without biases, b = 0
-    a = x @ W_ih.T + h_prev @ W_hh.T + b                   # (1)
+    a = x @ W_ih.T + b + h_prev @ W_hh.T                   # (1)
     a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
     i, f, o = sigma(a_i), sigma(a_f), sigma(a_o)           # (2)
     g = phi(a_g)                                           # (3)

@@ -50,7 +50,7 @@ def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
     """
     phi = act.function(nonlinearity, "nonlinearity")
     b = 0 if b_ih is None else b_ih + b_hh                 # (1) without biases, b = 0
-    a = x @ W_ih.T + h_prev @ W_hh.T + b                   # (1)
+    a = x @ W_ih.T + b + h_prev @ W_hh.T                   # (1)
     h = phi(a)                                             # (2)
     return h, RNNStepCache(x, h_prev, h, W_ih, W_hh, b_ih is not None, nonlinearity)
 
