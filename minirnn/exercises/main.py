@@ -1,0 +1,84 @@
+"""``minirnn exercise`` and ``minirnn check``: argument parsing, and what each prints.
+
+Both take argv and return the exit status (0 success, 1 a failed check or a refused write,
+2 bad arguments); they print messages, never a traceback. ``add_exercise_arguments`` and
+``add_check_arguments`` fill an argparse parser, so minirnn/cli.py can use them for its
+subcommands.
+"""
+import argparse
+from pathlib import Path
+
+from .cells import CELLS
+from .checker import check_file
+from .templates import exercise_filename, exercise_source
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line, as for every minirnn command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_exercise_arguments(parser):
+    parser.add_argument("cell", choices=tuple(CELLS), help="which cell to implement")
+    parser.add_argument("--dir", default=".", metavar="DIR",
+                        help="folder to write <cell>_exercise.py in (default: here)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite the file if it exists (your work in it is lost)")
+    return parser
+
+
+def add_check_arguments(parser):
+    parser.add_argument("file", help="your exercise file, e.g. lstm_exercise.py")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the random numbers the checks use (default 0)")
+    return parser
+
+
+def _parse(prog, description, add, argv):
+    parser = add(_Parser(prog=prog, description=description))
+    try:
+        return parser.parse_args(list(argv)), None
+    except SystemExit as e:          # --help (0) or a usage error (2), already printed
+        return None, 0 if e.code in (0, None) else 2
+
+
+def run_exercise(args):
+    """Write the exercise file ``args`` name; the exit status."""
+    path = Path(args.dir) / exercise_filename(args.cell)
+    if path.exists() and not args.force:
+        print(f"minirnn exercise: {path} already exists (your work?): not overwritten. "
+              "Use --force to start again, or --dir to write elsewhere")
+        return 1
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(exercise_source(args.cell), encoding="utf-8")
+    except OSError as e:
+        print(f"minirnn exercise: cannot write {path}: {e.strerror or e}")
+        return 1
+    print(f"wrote {path}: fill in its four functions, top to bottom, then run\n"
+          f"    minirnn check {path}")
+    return 0
+
+
+def run_check(args):
+    """Check the file ``args`` names; the exit status."""
+    return 0 if check_file(args.file, seed=args.seed) else 1
+
+
+def exercise_main(argv):
+    """``minirnn exercise {srn,lstm,gru} [--dir DIR] [--force]``; returns the exit status."""
+    args, status = _parse("minirnn exercise", "Write an exercise: the equations and the "
+                          "four functions of a cell's forward and BPTT backward, to fill in.",
+                          add_exercise_arguments, argv)
+    return status if args is None else run_exercise(args)
+
+
+def check_main(argv):
+    """``minirnn check FILE [--seed N]``; returns the exit status (0: every check passed)."""
+    args, status = _parse("minirnn check", "Check an exercise file: signatures, step forward, "
+                          "step backward (finite differences, then the textbook), sequence "
+                          "forward, BPTT. Stops at the first failing check and says why.",
+                          add_check_arguments, argv)
+    return status if args is None else run_check(args)
