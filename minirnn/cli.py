@@ -10,6 +10,8 @@
     minirnn charlm                      a character language model
     minirnn compare                     minirnn next to torch (demos/compare.py)
     minirnn gradcheck                   every backward against finite differences
+    minirnn exercise {srn,lstm,gru}     write a BPTT exercise to fill in
+    minirnn check FILE                  check it, one rung at a time
     minirnn bench [--quick ...]         the layer benchmark against torch
                                         (benchmarks/bench_rnn.py)
 
@@ -243,6 +245,18 @@ def build_parser():
     command("gradcheck", "every layer's backward against finite differences",
             "Run minirnn.gradcheck on every layer type and print the worst relative error "
             "per parameter -- the thing to run after changing a backward.")
+
+    # the exercises have their own arguments and exit statuses (main() hands them over)
+    from .exercises import add_check_arguments, add_exercise_arguments
+    add_exercise_arguments(sub.add_parser(
+        "exercise", help="write an exercise: a cell's forward and BPTT to fill in",
+        description="Write <cell>_exercise.py: the equations and four functions to fill in "
+                    "(an existing file is kept unless --force)."))
+    add_check_arguments(sub.add_parser(
+        "check", help="check an exercise file, one rung at a time",
+        description="Check an exercise: signatures, step forward, step backward (finite "
+                    "differences, then the textbook), sequence forward, BPTT. Stops at the "
+                    "first failing check and says which quantity is wrong."))
     return parser
 
 
@@ -390,6 +404,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] and argv[0] in _SCRIPTS:
         _run_script(argv[0], argv[1:])
+    if argv[:1] in (["exercise"], ["check"]):
+        from .exercises import check_main, exercise_main
+        return (exercise_main if argv[0] == "exercise" else check_main)(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
