@@ -65,3 +65,15 @@ def test_tiny_run_writes_the_table_and_plot_and_is_reproducible(tmp_path, capsys
     other = charlm_compare.run(out=None, plots=False, verbose=False, seed=1,
                                models=charlm_compare.MODELS[:1], **TINY)
     assert other["rows"][0]["held_out_ppl"] != r["rows"][0]["held_out_ppl"]
+
+
+@pytest.mark.slow
+def test_default_run_gives_the_documented_perplexities():
+    """The numbers in the module docstring are what the default run (about a minute) gives."""
+    r = charlm_compare.run(out=None, plots=False, verbose=False)
+    text = " ".join(charlm_compare.__doc__.split())
+    assert f"unigram {r['unigram_ppl']:.2f}" in text
+    for row in r["rows"]:
+        assert f"{row['name']} {row['held_out_ppl'][-1]:.2f}" in text, row["name"]
+    assert r["rows"][-1]["held_out_ppl"][-1] < 1.2                # it reads the answer
+    assert r["rows"][1]["held_out_ppl"][-1] < 0.4 * r["unigram_ppl"]

@@ -245,9 +245,13 @@ def test_unknown_cell_is_refused():
 @pytest.mark.slow
 def test_default_run_reaches_097_with_the_gated_cells(tmp_path):
     """The default settings (what `minirnn digits` runs): LSTM and GRU >= 0.97 test accuracy;
-    the numbers in README's digits table, if there is one, are what the run prints."""
+    the numbers in the demo's docstring and in README's digits table, if there is one, are
+    what the run prints."""
     r = digits.run(out=tmp_path, verbose=False)
     assert r["accuracy"]["lstm"] >= 0.97 and r["accuracy"]["gru"] >= 0.97, r["accuracy"]
+    documented = re.search(r"^  default .*SRN (\S+)  LSTM (\S+)  GRU (\S+)$", digits.__doc__,
+                           re.M).groups()
+    assert documented == tuple(f"{r['accuracy'][c]:.3f}" for c in ("srn", "lstm", "gru"))
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     section = re.search(r"^### Digits:.*?(?=^#)", readme, re.S | re.M)
     rows = re.findall(r"^\| (SRN|LSTM|GRU) \| (\d\.\d{3}) \|", section.group(0) if section

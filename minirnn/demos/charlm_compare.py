@@ -12,6 +12,13 @@ and says nothing about language modelling; it cannot generate text either, since
 has no future to read. ``minirnn.models.CharLM`` refuses ``bidirectional=True`` for that
 reason, so ``BidirectionalCharLM`` below builds the model from the layers directly. It exists
 only to show the caveat; the table marks its row as not comparable.
+
+Default run (seed 0, the first 30,000 characters of Python's help texts, hidden 64, Adam 1e-2,
+8 epochs of 26 batches; about a minute on 2 cores), held-out perplexity: unigram 26.47, RNN
+10.59, GRU 8.61, LSTM 9.60, 2-layer LSTM 17.97, bidirectional LSTM 1.06. On so short a budget
+the GRU learns fastest and the 2-layer LSTM has barely left the unigram plateau (it needs
+more steps, not more capacity); the bidirectional model's 1.06 is the answer read from its
+input, not a better language model.
 """
 import os
 import time
