@@ -6,7 +6,8 @@
     explode    exploding gradients and clipping
     vanish     vanishing gradients: the gradient norm at every step, SRN / LSTM / GRU
     seq2seq    an encoder–decoder: hello -> hola
-    charlm     a character language model
+    charlm     a character language model (charlm_compare: five of them side by side)
+    digits     handwritten digits, one pixel row per step
     compare    minirnn next to torch (demos/compare.py in the checkout: it imports torch)
     gradcheck  every backward against finite differences
 
