@@ -4,9 +4,9 @@
 Property tests draw every option the sequence functions take: cell type, T, N, D, H, biases
 or not, a mask from random lengths (1 to T) or a per-step 0/1 mask with gaps (and its Keras
 output mask), reverse, an LSTM projection and peepholes, the GRU's reset_after, every gate and
-cell activation and SRN nonlinearity, and None or an array for each upstream gradient. Then the step functions against
-the engine run on T = 1, ``lstm_gates`` of both tiers, and the equations both tiers' docstrings
-state.
+cell activation and SRN nonlinearity, and None or an array for each upstream gradient. Then
+the step functions against the engine run on T = 1, ``lstm_gates`` of both tiers, and the
+equations both tiers' docstrings state.
 """
 import re
 

@@ -329,9 +329,9 @@ class RNN(RNNBase):
     """Elman RNN (SRN), as torch.nn.RNN: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
 
     Equations and backward: ``minirnn/textbook/rnn.py``. φ is ``nonlinearity`` ('tanh',
-    'relu', 'sigmoid', 'hard_sigmoid' or 'identity'). Parameters per layer k (suffix ``_reverse`` for the backward direction):
-    weight_ih_l{k} (H, H_in or num_directions·H), weight_hh_l{k} (H, H), bias_ih_l{k} (H,),
-    bias_hh_l{k} (H,), all drawn from U(−1/√H, 1/√H).
+    'relu', 'sigmoid', 'hard_sigmoid' or 'identity'). Parameters per layer k (suffix
+    ``_reverse`` for the backward direction): weight_ih_l{k} (H, H_in or num_directions·H),
+    weight_hh_l{k} (H, H), bias_ih_l{k} (H,), bias_hh_l{k} (H,), all from U(−1/√H, 1/√H).
 
     ``output, h_n = rnn(x, hx=None, lengths=None, mask=None)``;
     ``grad_x, grad_hx = rnn.backward(grad_output, grad_state=None)``.
