@@ -2,10 +2,11 @@
 (the engine), in float64, to 1e-12 relative on every output, final state and gradient.
 
 Property tests draw every option the sequence functions take: cell type, T, N, D, H, biases
-or not, a mask from random lengths (1 to T), reverse, an LSTM projection, every gate and cell
-activation, and None or an array for each upstream gradient. Then the step functions against
-the engine run on T = 1, ``lstm_gates`` of both tiers, and the equations both tiers' docstrings
-state.
+or not, a mask from random lengths (1 to T) or a per-step 0/1 mask with gaps (and its Keras
+output mask), reverse, an LSTM projection and peepholes, the GRU's reset_after, every gate and
+cell activation and SRN nonlinearity, and None or an array for each upstream gradient. Then
+the step functions against the engine run on T = 1, ``lstm_gates`` of both tiers, and the
+equations both tiers' docstrings state.
 """
 import re
 
@@ -21,7 +22,7 @@ import minirnn.textbook as textbook
 import minirnn.textbook.gru
 import minirnn.textbook.lstm
 import minirnn.textbook.rnn
-from minirnn.functional._sequence import mask_from_lengths
+from minirnn.functional._sequence import mask_from_lengths, seen_mask
 from minirnn.textbook.activations import ALLOWED
 from torch_oracle import HYPOTHESIS, _log, relative_error
 
@@ -29,7 +30,7 @@ RTOL = 1e-12
 # the shared profile, with 8 times its examples: each is a few milliseconds, and the options
 # to cover are many (MINIRNN_HYPOTHESIS_EXAMPLES scales this too)
 TIERS = settings(HYPOTHESIS, max_examples=8 * HYPOTHESIS.max_examples)
-GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "RNN": 1, "LSTM": 4, "GRU": 3}
 
 
 def assert_agree(actual, expected, what, label):
@@ -56,12 +57,22 @@ def configs(draw, kind):
              bias=draw(st.booleans()), reverse=draw(st.booleans()), lengths=None, P=None,
              seed=draw(st.integers(0, 2**20)),
              given=draw(st.lists(st.booleans(), min_size=3, max_size=3)))   # dy, dh_n, dc_n
-    if draw(st.booleans()):         # lengths 1..T: a length-1 and a full sequence both occur
+    masking = draw(st.sampled_from(["none", "lengths", "steps"]))
+    if masking == "lengths":        # lengths 1..T: a length-1 and a full sequence both occur
         c["lengths"] = draw(st.lists(st.integers(1, T), min_size=N, max_size=N))
-    if kind == "LSTM":
-        c["P"] = draw(st.one_of(st.none(), st.integers(1, 5)))
+    elif masking == "steps":        # any 0/1 pattern, gaps and all-zero rows included
+        c["steps"] = draw(st.lists(st.lists(st.integers(0, 1), min_size=N, max_size=N),
+                                   min_size=T, max_size=T))
+    if kind == "RNN":
+        c["nonlinearity"] = draw(st.sampled_from(ALLOWED["nonlinearity"]))
+    if kind in ("LSTM", "GRU"):
         c["gate_activation"] = draw(st.sampled_from(ALLOWED["gate_activation"]))
         c["cell_activation"] = draw(st.sampled_from(ALLOWED["cell_activation"]))
+    if kind == "LSTM":
+        c["P"] = draw(st.one_of(st.none(), st.integers(1, 5)))
+        c["peephole"] = draw(st.booleans())
+    if kind == "GRU":
+        c["reset_after"] = draw(st.booleans())
     return c
 
 
@@ -78,15 +89,26 @@ def arrays(c):
     upstream = [rng.standard_normal(s) for s in [(T, N, P), (N, P), (N, H)]]
     dy, dh_n, dc_n = [u if keep else None for u, keep in zip(upstream, c["given"])]
     kw = {}
+    if c["kind"] in ("LSTM", "GRU"):
+        kw = dict(gate_activation=c.get("gate_activation", "sigmoid"),
+                  cell_activation=c.get("cell_activation", "tanh"))
     if c["kind"] == "LSTM":
         a["c0"] = rng.standard_normal((N, H))
-        kw = dict(gate_activation=c["gate_activation"], cell_activation=c["cell_activation"])
         if c["P"] is not None:
             kw["W_hr"] = rng.uniform(-0.6, 0.6, (P, H))
-    elif c["kind"].startswith("RNN"):
+        if c.get("peephole"):
+            kw["w_ci"], kw["w_cf"], kw["w_co"] = rng.uniform(-0.6, 0.6, (3, H))
+    elif c["kind"] == "GRU":
+        kw["reset_after"] = c.get("reset_after", True)
+    elif c["kind"] == "RNN":
+        kw["nonlinearity"] = c.get("nonlinearity", "tanh")
+    else:
         kw["nonlinearity"] = c["kind"][4:].lower()
     if c["lengths"] is not None:
         kw["mask"] = mask_from_lengths(c["lengths"], T, np.float64)
+    elif c.get("steps") is not None:
+        kw["mask"] = np.array(c["steps"], np.float64)[:, :, None]
+        kw["output_mask"] = seen_mask(kw["mask"], c["reverse"])
     return a, kw, dy, dh_n, dc_n
 
 
@@ -121,7 +143,7 @@ def check_sequence(c):
 
 
 @TIERS
-@given(c=configs("RNN_TANH") | configs("RNN_RELU"))
+@given(c=configs("RNN_TANH") | configs("RNN_RELU") | configs("RNN"))
 def test_rnn_sequence_tiers_agree(c):
     check_sequence(c)
 
@@ -149,12 +171,26 @@ def test_every_option_once(kind, lengths, reverse):
     check_sequence(c)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("variant", [True, False], ids=["variant", "plain"])
+@pytest.mark.parametrize("steps", [None, [[1, 0, 1], [0, 0, 1], [1, 0, 0], [1, 1, 0]]],
+                         ids=["no-mask", "step-mask"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_every_variant_once(kind, variant, steps, reverse):
+    """Peepholes (LSTM) or reset_after=False (GRU), with and without a per-step mask."""
+    c = dict(kind=kind, T=4, N=3, D=2, H=3, bias=True, reverse=reverse, lengths=None,
+             steps=steps, P=2 if kind == "LSTM" else None, seed=11, given=[True, True, True],
+             gate_activation="sigmoid", cell_activation="tanh", peephole=variant,
+             reset_after=not variant)
+    check_sequence(c)
+
+
 # ---- the step functions are the engine on T = 1 --------------------------------------------
 
 @TIERS
 @given(c=st.sampled_from(list(GATES)).flatmap(configs))
 def test_step_functions_are_the_engine_on_one_step(c):
-    c = dict(c, T=1, lengths=None, reverse=False, given=[False, True, True])
+    c = dict(c, T=1, lengths=None, steps=None, reverse=False, given=[False, True, True])
     label = str(c)
     a, kw, _, dh, dc = arrays(c)
     (_, *states_e), (dx_e, *dstates_e, grads_e), _ = run_tier(engine, c)

@@ -1,8 +1,8 @@
 """The engine: the math of minirnn/textbook/, arranged for speed, as pure NumPy functions.
 
     rnn.py   rnn_forward / rnn_backward     Elman SRN
-    lstm.py  lstm_forward / lstm_backward   LSTM (projection, gate/cell activations)
-    gru.py   gru_forward / gru_backward     GRU in torch's form
+    lstm.py  lstm_forward / lstm_backward   LSTM (projection, peepholes, activations)
+    gru.py   gru_forward / gru_backward     GRU, torch's form or Cho et al.'s (reset_after)
     loss.py  softmax, log_softmax, softmax cross-entropy (label smoothing)
     activations.py  activations and their derivatives, in place
 """

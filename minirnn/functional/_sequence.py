@@ -76,3 +76,15 @@ def mask_from_lengths(lengths, T, dtype):
     """(T, N, 1) array: 1 where step t < lengths[n] (inside the sequence), else 0."""
     steps = np.arange(T).reshape(T, 1, 1)
     return (steps < np.asarray(lengths).reshape(1, -1, 1)).astype(dtype)
+
+
+def seen_mask(mask, reverse):
+    """s_t for a per-step mask m (T, N, 1): 1 from the first step with m_t = 1 on, in the order
+    the steps run (t = T−1..0 when ``reverse``), else 0.
+
+    With such a mask a skipped step keeps the state, so its output y_t = s_t ⊙ h_t repeats the
+    output of the last step that ran (and is 0 before the first): Keras's masking.
+    """
+    if reverse:
+        return np.maximum.accumulate(mask[::-1], axis=0)[::-1]
+    return np.maximum.accumulate(mask, axis=0)

@@ -18,9 +18,11 @@ Inside time loops the sequence functions call them under one ``np.errstate(over=
 """
 import numpy as np
 
-GATE_ACTIVATIONS = ("sigmoid", "hard_sigmoid", "step")
-CELL_ACTIVATIONS = ("tanh", "identity", "relu")
-RNN_NONLINEARITIES = ("tanh", "relu")
+# what each role accepts: every name is defined on all reals and has a derivative written from
+# its output, so each works anywhere; step (derivative 0, no gradient at all) only as a gate
+GATE_ACTIVATIONS = ("sigmoid", "hard_sigmoid", "step", "tanh", "relu", "identity")
+CELL_ACTIVATIONS = ("tanh", "identity", "relu", "sigmoid", "hard_sigmoid")
+RNN_NONLINEARITIES = ("tanh", "relu", "sigmoid", "hard_sigmoid", "identity")
 
 
 def sigmoid(x, out=None):
@@ -84,8 +86,10 @@ def backprop(name, y, dy):
     return dy
 
 
-def check_name(name, allowed, what):
-    """Raise ValueError naming the allowed choices unless ``name`` is one of them."""
-    if name not in allowed:
-        raise ValueError(f"expected {what} in {list(allowed)}, got {name!r}")
+def check_name(name, allowed, what, owner=None):
+    """Raise ValueError naming the allowed choices (and ``owner``, the public class that was
+    given ``name``) unless ``name`` is one of them."""
+    if not isinstance(name, str) or name not in allowed:
+        prefix = f"{owner}: " if owner else ""
+        raise ValueError(f"{prefix}expected {what} in {list(allowed)}, got {name!r}")
     return name

@@ -19,13 +19,13 @@ from .. import _config
 from ..functional import activations
 from . import _checks
 from .module import Module, Parameter
-from .rnn import _PARAM_NAMES
+from .rnn import _PARAM_NAMES, _activation_repr, _gated_options
 
 
 class _CellBase(Module):
     gates = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, *, dtype=None, rng=None):
+    def __init__(self, input_size, hidden_size, bias=True, *, extra=(), dtype=None, rng=None):
         super().__init__()
         self.input_size = _checks.positive_int(input_size, "input_size")
         self.hidden_size = _checks.positive_int(hidden_size, "hidden_size")
@@ -36,6 +36,7 @@ class _CellBase(Module):
         shapes = [("weight_ih", (G * H, input_size)), ("weight_hh", (G * H, H))]
         if bias:
             shapes += [("bias_ih", (G * H,)), ("bias_hh", (G * H,))]
+        shapes += [(name, (H,)) for name in extra]         # the LSTM's peepholes, last
         for name, shape in shapes:
             setattr(self, name, Parameter(rng.uniform(-k, k, size=shape).astype(self.dtype)))
 
@@ -108,7 +109,8 @@ class _HiddenStateCell(_CellBase):
 
 
 class RNNCell(_HiddenStateCell):
-    """One SRN step: h1 = φ(x W_ihᵀ + b_ih + h0 W_hhᵀ + b_hh), φ = tanh or relu.
+    """One SRN step: h1 = φ(x W_ihᵀ + b_ih + h0 W_hhᵀ + b_hh), φ = tanh (or relu, sigmoid,
+    hard_sigmoid, identity).
 
     ``h1 = cell(x, h0=None)``; ``grad_x, grad_h0 = cell.backward(grad_h1)``.
     Equations: ``minirnn/textbook/rnn.py``.
@@ -116,7 +118,8 @@ class RNNCell(_HiddenStateCell):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
                  dtype=None, rng=None):
-        activations.check_name(nonlinearity, activations.RNN_NONLINEARITIES, "nonlinearity")
+        activations.check_name(nonlinearity, activations.RNN_NONLINEARITIES, "nonlinearity",
+                               type(self).__name__)
         super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
@@ -129,14 +132,30 @@ class RNNCell(_HiddenStateCell):
 
 
 class GRUCell(_HiddenStateCell):
-    """One GRU step in torch's form (equations: ``minirnn/textbook/gru.py``); gate rows
-    r | z | n. ``h1 = cell(x, h0=None)``; ``grad_x, grad_h0 = cell.backward(grad_h1)``.
+    """One GRU step in torch's form, or Cho et al.'s with ``reset_after=False`` (equations:
+    ``minirnn/textbook/gru.py``); gate rows r | z | n; ``gate_activation`` on r and z,
+    ``cell_activation`` on n. ``h1 = cell(x, h0=None)``;
+    ``grad_x, grad_h0 = cell.backward(grad_h1)``.
     """
 
     gates = 3
 
+    def __init__(self, input_size, hidden_size, bias=True, *, reset_after=True,
+                 gate_activation="sigmoid", cell_activation="tanh", dtype=None, rng=None):
+        name = type(self).__name__
+        options = _gated_options(name, gate_activation, cell_activation)
+        super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
+        self.reset_after = _checks.flag(reset_after, "reset_after", name)
+        self.gate_activation, self.cell_activation = options
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.reset_after else ", reset_after=False") + \
+            _activation_repr(self)
+
     def _step_forward(self, K, x, h0):
-        _, h1, cache = K.gru_forward(x, h0, *self._weights())
+        _, h1, cache = K.gru_forward(x, h0, *self._weights(), reset_after=self.reset_after,
+                                     gate_activation=self.gate_activation,
+                                     cell_activation=self.cell_activation)
         return h1, cache
 
     def _step_backward(self, K, dh1, cache):
@@ -144,7 +163,8 @@ class GRUCell(_HiddenStateCell):
 
 
 class LSTMCell(_CellBase):
-    """One LSTM step (equations: ``minirnn/textbook/lstm.py``); gate rows i | f | g | o.
+    """One LSTM step (equations: ``minirnn/textbook/lstm.py``); gate rows i | f | g | o;
+    with ``peephole=True`` also weight_ci, weight_cf, weight_co (H,).
 
     ``h1, c1 = cell(x, (h0, c0))`` (hx=None for zeros);
     ``grad_x, (grad_h0, grad_c0) = cell.backward((grad_h1, grad_c1))`` (either may be None).
@@ -152,13 +172,24 @@ class LSTMCell(_CellBase):
 
     gates = 4
 
-    def __init__(self, input_size, hidden_size, bias=True, *, gate_activation="sigmoid",
-                 cell_activation="tanh", dtype=None, rng=None):
-        activations.check_name(gate_activation, activations.GATE_ACTIVATIONS, "gate_activation")
-        activations.check_name(cell_activation, activations.CELL_ACTIVATIONS, "cell_activation")
-        super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
-        self.gate_activation = gate_activation
-        self.cell_activation = cell_activation
+    def __init__(self, input_size, hidden_size, bias=True, *, peephole=False,
+                 gate_activation="sigmoid", cell_activation="tanh", dtype=None, rng=None):
+        name = type(self).__name__
+        options = _gated_options(name, gate_activation, cell_activation)
+        peephole = _checks.flag(peephole, "peephole", name)
+        super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng,
+                         extra=("weight_ci", "weight_cf", "weight_co") if peephole else ())
+        self.peephole = peephole
+        self.gate_activation, self.cell_activation = options
+
+    def extra_repr(self):
+        return super().extra_repr() + (", peephole=True" if self.peephole else "") + \
+            _activation_repr(self)
+
+    def _peepholes(self):
+        if not self.peephole:
+            return {}
+        return dict(w_ci=self.weight_ci.data, w_cf=self.weight_cf.data, w_co=self.weight_co.data)
 
     def forward(self, x, hx=None):
         x, unbatched = self._input(x)
@@ -177,7 +208,8 @@ class LSTMCell(_CellBase):
         K = _config.kernels()
         _, h1, c1, cache = K.lstm_forward(x, h0, c0, *self._weights(),
                                           gate_activation=self.gate_activation,
-                                          cell_activation=self.cell_activation)
+                                          cell_activation=self.cell_activation,
+                                          **self._peepholes())
         self._push((cache, unbatched, N, K))
         h1, c1 = _checks.owned(h1), _checks.owned(c1)   # the caches hold them: the caller's own
         return self._out(h1, unbatched), self._out(c1, unbatched)

@@ -1,4 +1,5 @@
-"""Recurrent layers RNN, LSTM and GRU: multi-layer, bidirectional, batch_first, lengths.
+"""Recurrent layers RNN, LSTM and GRU: multi-layer, bidirectional, batch_first, lengths or a
+per-step mask, and the textbook variants torch lacks (peepholes, Cho's GRU, other activations).
 
 The modules hold parameters, options and caches; each direction of each layer is one call to
 the sequence functions of the selected tier (``minirnn.set_impl``): ``minirnn.textbook``, where
@@ -20,7 +21,7 @@ import numpy as np
 from .. import _config
 from .._blas import blas_threads
 from ..functional import activations
-from ..functional._sequence import mask_from_lengths
+from ..functional._sequence import mask_from_lengths, seen_mask
 from . import _checks
 from .layers import _dropout_mask
 from .module import Module, Parameter
@@ -51,7 +52,8 @@ class RNNBase(Module):
     mode = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, *, dtype=None, rng=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, *, peephole=False, dtype=None,
+                 rng=None):
         super().__init__()
         name = type(self).__name__
         self.input_size = _checks.positive_int(input_size, "input_size")
@@ -81,6 +83,9 @@ class RNNBase(Module):
                     shapes += [("bias_ih", (G * hidden_size,)), ("bias_hh", (G * hidden_size,))]
                 if proj_size:
                     shapes += [("weight_hr", (proj_size, hidden_size))]
+                if peephole:                               # LSTM only: last, so that the
+                    shapes += [(w, (hidden_size,))         # other weights stay as without
+                               for w in ("weight_ci", "weight_cf", "weight_co")]
                 for pname, shape in shapes:
                     data = self._rng.uniform(-k, k, size=shape).astype(self.dtype)
                     setattr(self, pname + suffix, Parameter(data))
@@ -99,6 +104,12 @@ class RNNBase(Module):
         get = lambda n: getattr(self, n + s).data if hasattr(self, n + s) else None
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
 
+    def _peephole_weights(self, layer, direction):
+        """The LSTM's peephole arrays of one direction as keyword arguments ({} without)."""
+        s = self._suffixes(layer)[direction]
+        return {key: getattr(self, _PARAM_NAMES[key] + s).data for key in ("w_ci", "w_cf", "w_co")
+                if hasattr(self, _PARAM_NAMES[key] + s)}
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -115,8 +126,9 @@ class RNNBase(Module):
         return s
 
     # ---- input handling ------------------------------------------------------------------
-    def _prepare_input(self, x, lengths):
-        """x as (L, N, H_in) in the module's dtype, the unbatched flag and the lengths mask."""
+    def _prepare_input(self, x, lengths, mask=None):
+        """x as (L, N, H_in) in the module's dtype, the unbatched flag and the masks: None, or
+        (m, "lengths") with m (L, N, 1) from the lengths, or (m, "steps") from a per-step mask."""
         name = type(self).__name__
         x = _checks.float_array(x, self.dtype, "input", name)
         if x.ndim not in (2, 3):
@@ -136,14 +148,41 @@ class RNNBase(Module):
         if T == 0 or N == 0:
             raise ValueError(f"{name}: expected at least one time step and one sequence, "
                              f"got input of shape {x.shape}")
-        mask = None
+        if lengths is not None and mask is not None:
+            raise ValueError(f"{name}: expected lengths or mask, not both (a mask says "
+                             f"everything lengths would)")
+        masks = None
         if lengths is not None:
             if unbatched:
                 raise ValueError(f"{name}: lengths needs batched input (L, N, H_in)")
             lengths = _checks.lengths_array(lengths, N, T, name)
             if lengths.min() < T:      # all full length: identical to no mask, and faster
-                mask = mask_from_lengths(lengths, T, self.dtype)
-        return _checks.owned(np.ascontiguousarray(x), x), unbatched, mask
+                masks = (mask_from_lengths(lengths, T, self.dtype), "lengths")
+        elif mask is not None:
+            m = self._step_mask(mask, T, N, unbatched)
+            if not m.all():            # nothing masked: identical to no mask, and faster
+                masks = (m[:, :, None].astype(self.dtype), "steps")
+        return _checks.owned(np.ascontiguousarray(x), x), unbatched, masks
+
+    def _step_mask(self, mask, T, N, unbatched):
+        """A per-step mask as a (L, N) bool array, after checking its type, shape and values."""
+        name = type(self).__name__
+        m = _checks.as_array(mask, "mask", name)
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: expected mask to be an array of 0/1 or bool, got dtype "
+                            f"{m.dtype}")
+        layout = "(L,)" if unbatched else ("(N, L)" if self.batch_first else "(L, N)")
+        expected = (T,) if unbatched else ((N, T) if self.batch_first else (T, N))
+        if m.shape != expected:
+            raise ValueError(f"{name}: expected mask of shape {layout} = {expected}, got "
+                             f"{m.shape}")
+        if m.dtype.kind != "b" and not np.isin(m, (0, 1)).all():
+            bad = m[~np.isin(m, (0, 1))].flat[0]
+            raise ValueError(f"{name}: expected mask values 0 or 1 (or bool), got {bad!r}")
+        m = m.astype(bool)
+        if unbatched:
+            return m[:, None]
+        return m.T if self.batch_first else m
 
     def _state(self, h, size, N, unbatched, what):
         """An initial state as (num_layers·num_directions, N, size); None -> zeros."""
@@ -183,7 +222,7 @@ class RNNBase(Module):
         work = N * _GATES[self.mode] * self.hidden_size * self.output_size
         return blas_threads(1) if work < _SINGLE_THREAD_BELOW else contextlib.nullcontext()
 
-    def _run(self, K, x, h0, c0, mask):
+    def _run(self, K, x, h0, c0, masks):
         """Every layer and direction forward on tier ``K``. Returns y (L, N, F), h_n, c_n (or
         None), the caches and the dropout masks."""
         T, N, _ = x.shape
@@ -196,9 +235,9 @@ class RNNBase(Module):
             outputs, layer_caches = [], []
             for d in range(self.num_directions):
                 j = layer * self.num_directions + d
-                y, h, c, cache = self._direction_forward(K, layer_input, h0[j],
-                                                         None if c0 is None else c0[j],
-                                                         self._weights(layer, d), mask, d == 1)
+                y, h, c, cache = self._direction_forward(
+                    K, layer_input, h0[j], None if c0 is None else c0[j], self._weights(layer, d),
+                    self._masks(masks, d == 1), d == 1, self._peephole_weights(layer, d))
                 outputs.append(y)
                 layer_caches.append(cache)
                 h_n[j] = h
@@ -217,6 +256,16 @@ class RNNBase(Module):
             # silently change the gradients, so the caller gets its own copy
             layer_input = layer_input.copy()
         return layer_input, h_n, c_n, caches, dropout_masks
+
+    @staticmethod
+    def _masks(masks, reverse):
+        """mask and output_mask keyword arguments for the sequence functions of one direction:
+        with lengths, outputs past the end are 0 (s_t = m_t); with a per-step mask, a masked
+        step repeats the last output the direction produced, 0 before its first (Keras)."""
+        if masks is None:
+            return dict(mask=None, output_mask=None)
+        m, kind = masks
+        return dict(mask=m, output_mask=seen_mask(m, reverse) if kind == "steps" else None)
 
     def _run_backward(self, K, dy, dh_n, dc_n, caches, dropout_masks, T, N):
         """Every layer and direction backward, last layer first. Returns dx, dh0, dc0."""
@@ -245,13 +294,13 @@ class RNNBase(Module):
         return dy, dh0, dc0
 
     # ---- forward / backward of RNN and GRU (LSTM overrides both for its cell state) -------
-    def forward(self, x, hx=None, lengths=None):
-        x, unbatched, mask = self._prepare_input(x, lengths)
+    def forward(self, x, hx=None, lengths=None, mask=None):
+        x, unbatched, masks = self._prepare_input(x, lengths, mask)
         T, N, _ = x.shape
         h0 = self._state(hx, self.output_size, N, unbatched, "hx")
         K = _config.kernels()
         with self._blas_threads(N):
-            y, h_n, _, caches, drops = self._run(K, x, h0, None, mask)
+            y, h_n, _, caches, drops = self._run(K, x, h0, None, masks)
         self._push(_LayerCache(caches, drops, unbatched, T, N, K))
         return self._output_layout(y, unbatched), (h_n[:, 0] if unbatched else h_n)
 
@@ -272,18 +321,19 @@ class RNNBase(Module):
 
 # the Parameter behind each gradient key of the sequence backward passes (cells use it too)
 _PARAM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih",
-                "b_hh": "bias_hh", "W_hr": "weight_hr"}
+                "b_hh": "bias_hh", "W_hr": "weight_hr", "w_ci": "weight_ci", "w_cf": "weight_cf",
+                "w_co": "weight_co"}
 
 
 class RNN(RNNBase):
     """Elman RNN (SRN), as torch.nn.RNN: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
 
-    Equations and backward: ``minirnn/textbook/rnn.py``. φ is ``nonlinearity`` ('tanh' or
-    'relu'). Parameters per layer k (suffix ``_reverse`` for the backward direction):
-    weight_ih_l{k} (H, H_in or num_directions·H), weight_hh_l{k} (H, H), bias_ih_l{k} (H,),
-    bias_hh_l{k} (H,), all drawn from U(−1/√H, 1/√H).
+    Equations and backward: ``minirnn/textbook/rnn.py``. φ is ``nonlinearity`` ('tanh',
+    'relu', 'sigmoid', 'hard_sigmoid' or 'identity'). Parameters per layer k (suffix
+    ``_reverse`` for the backward direction): weight_ih_l{k} (H, H_in or num_directions·H),
+    weight_hh_l{k} (H, H), bias_ih_l{k} (H,), bias_hh_l{k} (H,), all from U(−1/√H, 1/√H).
 
-    ``output, h_n = rnn(x, hx=None, lengths=None)``;
+    ``output, h_n = rnn(x, hx=None, lengths=None, mask=None)``;
     ``grad_x, grad_hx = rnn.backward(grad_output, grad_state=None)``.
     """
 
@@ -291,15 +341,20 @@ class RNN(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, *, dtype=None, rng=None):
-        activations.check_name(nonlinearity, activations.RNN_NONLINEARITIES, "nonlinearity")
+        activations.check_name(nonlinearity, activations.RNN_NONLINEARITIES, "nonlinearity",
+                               type(self).__name__)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 
-    def _direction_forward(self, K, x, h0, c0, weights, mask, reverse):
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s + ("" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}")
+
+    def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         W_ih, W_hh, b_ih, b_hh, _ = weights
         y, h, cache = K.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, self.nonlinearity,
-                                    mask=mask, reverse=reverse)
+                                    reverse=reverse, **masks)
         return y, h, None, cache
 
     def _direction_backward(self, K, dy, dh_n, dc_n, cache):
@@ -312,19 +367,34 @@ class GRU(RNNBase):
 
     Parameters per layer k: weight_ih_l{k} (3H, H_in), weight_hh_l{k} (3H, H), bias_ih_l{k}
     (3H,), bias_hh_l{k} (3H,), gate rows in order r | z | n, drawn from U(−1/√H, 1/√H).
+    ``reset_after=False`` gives Cho et al.'s n = φ(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn), with
+    the same parameters. ``gate_activation`` (see ``GATE_ACTIVATIONS`` in
+    minirnn/functional/activations.py) acts on r and z, ``cell_activation`` on n.
     Same call and backward signatures as ``RNN``.
     """
 
     mode = "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, dtype=None, rng=None):
+                 dropout=0.0, bidirectional=False, *, reset_after=True,
+                 gate_activation="sigmoid", cell_activation="tanh", dtype=None, rng=None):
+        name = type(self).__name__
+        options = _gated_options(name, gate_activation, cell_activation)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype, rng=rng)
+        self.reset_after = _checks.flag(reset_after, "reset_after", name)
+        self.gate_activation, self.cell_activation = options
 
-    def _direction_forward(self, K, x, h0, c0, weights, mask, reverse):
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.reset_after else ", reset_after=False") + \
+            _activation_repr(self)
+
+    def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         W_ih, W_hh, b_ih, b_hh, _ = weights
-        y, h, cache = K.gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, mask=mask, reverse=reverse)
+        y, h, cache = K.gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh,
+                                    gate_activation=self.gate_activation,
+                                    cell_activation=self.cell_activation,
+                                    reset_after=self.reset_after, reverse=reverse, **masks)
         return y, h, None, cache
 
     def _direction_backward(self, K, dy, dh_n, dc_n, cache):
@@ -338,11 +408,13 @@ class LSTM(RNNBase):
 
     Parameters per layer k: weight_ih_l{k} (4H, H_in), weight_hh_l{k} (4H, H_out),
     bias_ih_l{k} (4H,), bias_hh_l{k} (4H,), and with proj_size > 0 weight_hr_l{k}
-    (proj_size, H); gate rows in order i | f | g | o, drawn from U(−1/√H, 1/√H).
-    ``gate_activation`` ('sigmoid', 'hard_sigmoid', 'step') acts on i, f, o and
-    ``cell_activation`` ('tanh', 'identity', 'relu') on g and on c in h = o ⊙ act(c).
+    (proj_size, H), and with peephole=True weight_ci_l{k}, weight_cf_l{k}, weight_co_l{k} (H,)
+    (i and f see c_{t−1}, o sees c_t); gate rows in order i | f | g | o, all drawn from
+    U(−1/√H, 1/√H). ``gate_activation`` (see ``GATE_ACTIVATIONS`` in
+    minirnn/functional/activations.py) acts on i, f, o and ``cell_activation``
+    (``CELL_ACTIVATIONS``) on g and on c in h = o ⊙ act(c).
 
-    ``output, (h_n, c_n) = lstm(x, (h0, c0), lengths=None)``;
+    ``output, (h_n, c_n) = lstm(x, (h0, c0), lengths=None, mask=None)``;
     ``grad_x, (grad_h0, grad_c0) = lstm.backward(grad_output, (grad_h_n, grad_c_n))``.
     After a forward, ``last_gates`` holds the gates for inspection (see its docstring).
     """
@@ -350,26 +422,32 @@ class LSTM(RNNBase):
     mode = "LSTM"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, *, gate_activation="sigmoid",
-                 cell_activation="tanh", dtype=None, rng=None):
-        activations.check_name(gate_activation, activations.GATE_ACTIVATIONS, "gate_activation")
-        activations.check_name(cell_activation, activations.CELL_ACTIVATIONS, "cell_activation")
+                 dropout=0.0, bidirectional=False, proj_size=0, *, peephole=False,
+                 gate_activation="sigmoid", cell_activation="tanh", dtype=None, rng=None):
+        name = type(self).__name__
+        options = _gated_options(name, gate_activation, cell_activation)
+        peephole = _checks.flag(peephole, "peephole", name)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, proj_size, dtype=dtype, rng=rng)
-        self.gate_activation = gate_activation
-        self.cell_activation = cell_activation
+                         bidirectional, proj_size, peephole=peephole, dtype=dtype, rng=rng)
+        self.peephole = peephole
+        self.gate_activation, self.cell_activation = options
         self._last = None
 
-    def _direction_forward(self, K, x, h0, c0, weights, mask, reverse):
+    def extra_repr(self):
+        return super().extra_repr() + (", peephole=True" if self.peephole else "") + \
+            _activation_repr(self)
+
+    def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         return K.lstm_forward(x, h0, c0, *weights, gate_activation=self.gate_activation,
-                              cell_activation=self.cell_activation, mask=mask, reverse=reverse)
+                              cell_activation=self.cell_activation, reverse=reverse,
+                              **peepholes, **masks)
 
     def _direction_backward(self, K, dy, dh_n, dc_n, cache):
         return K.lstm_backward(dy, dh_n, dc_n, cache)
 
-    def forward(self, x, hx=None, lengths=None):
+    def forward(self, x, hx=None, lengths=None, mask=None):
         name = type(self).__name__
-        x, unbatched, mask = self._prepare_input(x, lengths)
+        x, unbatched, masks = self._prepare_input(x, lengths, mask)
         T, N, _ = x.shape
         if hx is None:
             h0 = c0 = None
@@ -385,7 +463,7 @@ class LSTM(RNNBase):
         c0 = self._state(c0, self.hidden_size, N, unbatched, "c0")
         K = _config.kernels()
         with self._blas_threads(N):
-            y, h_n, c_n, caches, drops = self._run(K, x, h0, c0, mask)
+            y, h_n, c_n, caches, drops = self._run(K, x, h0, c0, masks)
         self._last = (caches, unbatched, K)
         self._push(_LayerCache(caches, drops, unbatched, T, N, K))
         if unbatched:
@@ -431,3 +509,20 @@ class LSTM(RNNBase):
         if unbatched:
             out = {k: v[:, :, 0] for k, v in out.items()}
         return out
+
+
+def _gated_options(owner, gate_activation, cell_activation):
+    """The checked activation names of an LSTM or GRU (layer or cell); errors name ``owner``."""
+    return (activations.check_name(gate_activation, activations.GATE_ACTIVATIONS,
+                                   "gate_activation", owner),
+            activations.check_name(cell_activation, activations.CELL_ACTIVATIONS,
+                                   "cell_activation", owner))
+
+
+def _activation_repr(module):
+    s = ""
+    if module.gate_activation != "sigmoid":
+        s += f", gate_activation={module.gate_activation!r}"
+    if module.cell_activation != "tanh":
+        s += f", cell_activation={module.cell_activation!r}"
+    return s

@@ -12,12 +12,16 @@ A cell keeps the activated values (i, f, g, o, h, ...) for its backward step any
 f' from y needs nothing more. `step` has the true derivative 0 almost everywhere (it is flat on
 both sides of 0 and jumps at 0), so no gradient flows through a step gate. The formulas are the
 engine's (minirnn/functional/activations.py), so the two tiers agree to rounding.
+
+Every name works in every role (a gate need not squash into [0, 1] for the algebra to hold:
+WebNN and Keras allow relu gates), except that `step` is offered only for gates, where it
+gives the lecture LSTM's open/closed switches.
 """
 import numpy as np
 
-ALLOWED = {"gate_activation": ("sigmoid", "hard_sigmoid", "step"),
-           "cell_activation": ("tanh", "identity", "relu"),
-           "nonlinearity": ("tanh", "relu")}
+ALLOWED = {"gate_activation": ("sigmoid", "hard_sigmoid", "step", "tanh", "relu", "identity"),
+           "cell_activation": ("tanh", "identity", "relu", "sigmoid", "hard_sigmoid"),
+           "nonlinearity": ("tanh", "relu", "sigmoid", "hard_sigmoid", "identity")}
 
 
 def sigmoid(x):
@@ -68,7 +72,7 @@ def function(name, role):
     role is "gate_activation", "cell_activation" or "nonlinearity".
     Raises ValueError naming the allowed choices for any other name.
     """
-    if name not in ALLOWED[role]:
+    if not isinstance(name, str) or name not in ALLOWED[role]:
         raise ValueError(f"expected {role} in {list(ALLOWED[role])}, got {name!r}")
     return FUNCTIONS[name]
 

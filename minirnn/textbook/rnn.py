@@ -1,17 +1,20 @@
 """Simple recurrent network (Elman SRN): one step, its backward step, and BPTT over a sequence.
 
 Notation. N batch, D input features, H hidden units, T time steps. Weights as torch:
-W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,); φ is tanh or relu. x_t (N, D), h_t (N, H).
-With lengths, m_t (N, 1) is 1 for the sequences still running at step t and 0 after their end.
+W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,); φ is tanh (or relu, sigmoid, hard_sigmoid,
+identity). x_t (N, D), h_t (N, H). With a mask, m_t (N, 1) is 0 at the steps a sequence skips
+(with lengths: the steps after its end), 1 elsewhere.
 
 Forward, one step (t = 1..T, or T..1 for the reverse direction of a bidirectional layer):
   (1) a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, H)
   (2) h_t = φ(a_t)                                            (N, H)
-  (3) with lengths: h_t ← m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = m_t ⊙ h_t
+  (3) with a mask: h_t ← m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = s_t ⊙ h_t, where s_t = m_t
+       (lengths: outputs past the end are 0) or s_t = 1 from the first step with m_t = 1 on
+       (a per-step mask: the kept h repeats the last unmasked output, 0 before the first)
 
 Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t from step t+1
 (it starts as the gradient of h_n):
-  (3') dh = m_t ⊙ (dy_t + dh_next);  the part (1 − m_t) ⊙ dh_next skips the step unchanged
+  (3') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next);  (1 − m_t) ⊙ (s_t ⊙ dy_t + dh_next) skips the step
   (2') da_t = dh ⊙ φ'(a_t)                    φ' from the output: tanh' = 1 − h², relu' = [h > 0]
   (1') dx_t = da_t W_ih;  dh_next ← da_t W_hh  (the gradient carried to step t−1)
        dW_ih = Σ_t da_tᵀ x_t;  dW_hh = Σ_t da_tᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da_t
@@ -45,7 +48,7 @@ def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
     """One SRN step, equations (1) and (2).
 
     x (N, D), h_prev (N, H), W_ih (H, D), W_hh (H, H), b_ih (H,) and b_hh (H,) or both None;
-    nonlinearity "tanh" or "relu".
+    nonlinearity "tanh", "relu", "sigmoid", "hard_sigmoid" or "identity".
     Returns h (N, H) and an RNNStepCache for ``rnn_step_backward``.
     """
     phi = act.function(nonlinearity, "nonlinearity")
@@ -77,15 +80,22 @@ class SequenceCache:
     steps: list                   # the step caches; steps[t] is the one of the step that read x[t]
     order: range                  # the t in the order the forward ran them
     weights: dict                 # the parameters given (not None), by their grads key
-    mask: Optional[np.ndarray]    # (T, N, 1) of 0/1, or None when every sequence has length T
+    mask: Optional[np.ndarray]    # (T, N, 1) m_t of 0/1, or None when no step is skipped
+    output_mask: Optional[np.ndarray] = None    # (T, N, 1) s_t of (3), or None (no mask)
+
+
+def masked_output(dy, cache, t):
+    """s_t ⊙ dy_t: the part of the output gradient that reaches h_t (all of it without a mask)."""
+    return dy[t] if cache.output_mask is None else cache.output_mask[t] * dy[t]
 
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
-                mask=None, reverse=False):
+                mask=None, reverse=False, *, output_mask=None):
     """Run an SRN over a sequence: the step of (1) and (2), T times.
 
     x (T, N, D), h0 (N, H), W_ih (H, D), W_hh (H, H), b_ih (H,) and b_hh (H,) or both None,
-    nonlinearity "tanh" or "relu", mask (T, N, 1) of 0/1 or None, reverse: run t = T−1..0.
+    nonlinearity as for ``rnn_step_forward``, mask and output_mask (T, N, 1) of 0/1 or None
+    (m_t and s_t of (3); output_mask None means s_t = m_t), reverse: run t = T−1..0.
     Returns y (T, N, H) outputs, h_n (N, H) the final state, and a SequenceCache
     for ``rnn_backward``.
     """
@@ -93,16 +103,17 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
     T = x.shape[0]
     order = range(T - 1, -1, -1) if reverse else range(T)   # reverse: t = T−1..0
     steps, ys = [None] * T, [None] * T
+    s = mask if output_mask is None else output_mask        # (3) s_t
     h = h0
     for t in order:
         h_t, steps[t] = rnn_step_forward(x[t], h, W_ih, W_hh, b_ih, b_hh, nonlinearity)
-        if mask is not None:                               # (3) finished sequences keep h,
+        if mask is not None:                               # (3) masked steps keep h,
             h_t = mask[t] * h_t + (1 - mask[t]) * h
-        ys[t] = h_t if mask is None else mask[t] * h_t     # (3) and output 0
+        ys[t] = h_t if s is None else s[t] * h_t           # (3) and output s_t ⊙ h_t
         h = h_t
     weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()
                if w is not None}
-    return np.stack(ys), h, SequenceCache(steps, order, weights, mask)
+    return np.stack(ys), h, SequenceCache(steps, order, weights, mask, s)
 
 
 def rnn_backward(dy, dh_n, cache):
@@ -118,10 +129,10 @@ def rnn_backward(dy, dh_n, cache):
     # dh_next: the gradient flowing back into h_t from step t+1 (the carry of BPTT)
     dh_next = np.zeros_like(cache.steps[0].h) if dh_n is None else dh_n
     for t in reversed(cache.order):
-        dh = dh_next if dy is None else dy[t] + dh_next
-        if cache.mask is not None:                         # (3') finished sequences pass
-            m = cache.mask[t]                              #      dh_next by unchanged
-            dh, dh_skip = m * dh, (1 - m) * dh_next
+        dh = dh_next if dy is None else masked_output(dy, cache, t) + dh_next   # (3')
+        if cache.mask is not None:                         # (3') masked steps pass
+            m = cache.mask[t]                              #      dh by unchanged
+            dh, dh_skip = m * dh, (1 - m) * dh
         dxs[t], dh_prev, step_grads = rnn_step_backward(dh, cache.steps[t])
         for k in grads:
             grads[k] += step_grads[k]                      # (1') Σ_t
