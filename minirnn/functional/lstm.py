@@ -35,8 +35,9 @@ as the gradients of h_n and c_n):
 
 Every σ' and φ' is taken from the activation's output (σ' = σ(1 − σ), tanh' = 1 − tanh²),
 so the forward keeps the activated gates, never the pre-activations; the backward recomputes
-φ(c_t) from c_t (one call per step) rather than keep it. The cell state's path (4') is
-additive, dc_next ← dc ⊙ f: gradients survive many steps when f stays near 1.
+φ(c_t) from c_t (one call per step) rather than keep it. The cell state's update (4) is
+additive, so its backward (4') only multiplies, dc_next ← dc ⊙ f: gradients survive many steps
+when f stays near 1.
 
 Layout. Each step's gates are kept gate by gate, as one (4, N, H) block in the order
 i, f, o, g (not torch's i, f, g, o): every gate is then a contiguous (N, H) array, and the

@@ -36,8 +36,9 @@ as the gradients of h_n and c_n):
 
 
 σ' and φ' are taken from the activations' outputs (σ' = σ(1 − σ), tanh' = 1 − tanh²). The cell
-state's path (4') is additive, dc_next ← dc ⊙ f with no squashing derivative in between: that
-is why gradients survive many steps when f stays near 1. The projection (6), the peepholes (8)
+state's update (4) is additive, so going back (4') only multiplies: dc_next ← dc ⊙ f, with no
+W_hh and no squashing derivative on the way. That is why gradients survive many steps when f
+stays near 1. The projection (6), the peepholes (8)
 and the non-default activations change nothing else. The engine, minirnn/functional/lstm.py,
 computes the same numbers, arranged another way; tests/test_tiers.py checks that they agree.
 """
