@@ -152,3 +152,10 @@ def test_bad_arguments():
         att(arrays["queries"], arrays["keys"], arrays["values"], [7, 1, 1])
     with pytest.raises(TypeError, match="attention"):
         EncoderDecoder(7, 6, 3, 4, attention="yes")
+
+
+def test_config_rebuilds_an_attention_model():
+    model = EncoderDecoder(7, 6, 3, 4, attention=True, attention_size=5, rng=0)
+    again = EncoderDecoder(**model.config)
+    assert [n for n, _ in again.named_parameters()] == [n for n, _ in model.named_parameters()]
+    assert "attention" not in EncoderDecoder(7, 6, 3, 4, rng=0).config   # as before

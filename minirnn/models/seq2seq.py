@@ -71,12 +71,15 @@ class AdditiveAttention(Module):
         where = "AdditiveAttention"
         queries, keys, values = (_checks.float_array(a, self.dtype, n, where) for a, n in
                                  ((queries, "queries"), (keys, "keys"), (values, "values")))
-        A, H_q = self.W_q.shape
+        H_q, H_k = self.W_q.shape[1], self.W_k.shape[1]
         if queries.ndim != 3 or queries.shape[2] != H_q:
             raise ValueError(f"{where}: expected queries of shape (N, T, {H_q}), got "
                              f"{queries.shape}")
-        N, S = queries.shape[0], keys.shape[1] if keys.ndim == 3 else -1
-        _checks.shape_is(keys, (N, S, self.W_k.shape[1]), "keys", where)
+        N = queries.shape[0]
+        if keys.ndim != 3 or keys.shape[0] != N or keys.shape[2] != H_k or keys.shape[1] == 0:
+            raise ValueError(f"{where}: expected keys of shape ({N}, S, {H_k}) with S >= 1, "
+                             f"got {keys.shape}")
+        S = keys.shape[1]
         if values.ndim != 3 or values.shape[:2] != (N, S):
             raise ValueError(f"{where}: expected values of shape ({N}, {S}, H_v), got "
                              f"{values.shape}")
