@@ -65,3 +65,54 @@ def test_arrays_round_trip_and_share_vocabularies():
 def test_bad_arguments(kwargs, error):
     with pytest.raises(error):
         date_pairs(**{"split": "train", "sizes": SMALL, **kwargs})
+
+
+# ---- the demo: minirnn seq2seq --task dates -----------------------------------------------------
+# The numbers docs/seq2seq.md reports (seed 0, this machine); other BLAS builds may round a few
+# test pairs differently, hence the small tolerance.
+DEFAULT = {"no_attention": {"greedy": (0.002, 0.671), "beam": (0.003, 0.671)},
+           "attention": {"greedy": (0.973, 0.997), "beam": (0.974, 0.997)}}
+FULL = {"no_attention": {"greedy": (0.218, 0.843), "beam": (0.208, 0.835)},
+        "attention": {"greedy": (1.0, 1.0), "beam": (1.0, 1.0)}}
+
+
+def assert_numbers(results, documented, tol=0.01):
+    for key, decoders in documented.items():
+        for decoder, (exact, bleu) in decoders.items():
+            r = results[key][decoder]
+            assert r["exact_match"] == pytest.approx(exact, abs=tol), (key, decoder, r)
+            assert r["bleu"] == pytest.approx(bleu, abs=tol), (key, decoder, r)
+
+
+def test_cli_help_names_the_dates_task(capsys):
+    from minirnn import cli
+    with pytest.raises(SystemExit) as e:
+        cli.main(["seq2seq", "--help"])
+    assert e.value.code == 0 and "--task" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        cli.main(["seq2seq", "--task", "french"])
+    assert e.value.code == 2
+
+
+def test_dates_demo_default_run_reproduces_its_numbers(tmp_path, capsys):
+    """`minirnn seq2seq --task dates` (about 1.5 minutes on 2 cores): attention >= 0.95."""
+    import json
+    from minirnn import cli
+    assert cli.main(["seq2seq", "--task", "dates", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "exact match" in out and "wrote" in out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["task"] == "dates" and summary["epochs"] == 2
+    assert summary["results"]["attention"]["greedy"]["exact_match"] >= 0.95
+    assert_numbers(summary["results"], DEFAULT)
+    for name in ("loss_dates.png", "attention_dates.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_dates_demo_full_run_reproduces_its_numbers(tmp_path):
+    from minirnn.demos import seq2seq
+    r = seq2seq.run(task="dates", full=True, out=tmp_path, verbose=False)
+    assert r["epochs"] == 8
+    assert r["results"]["attention"]["greedy"]["exact_match"] >= 0.95
+    assert_numbers(r["results"], FULL)
