@@ -6,7 +6,7 @@
     minirnn digitsum                    SRN / LSTM / GRU memory vs sequence length
     minirnn explode                     exploding gradients, and clipping
     minirnn vanish                      vanishing gradients: |dL/dh_t| per step, SRN/LSTM/GRU
-    minirnn seq2seq                     hello -> hola with an encoder–decoder
+    minirnn seq2seq [--task dates]      hello -> hola, or dates -> ISO 8601 with attention
     minirnn charlm [--compare]          a character language model (--compare: five of them)
     minirnn digits [--mnist DIR]        SRN / LSTM / GRU on handwritten digits, row by row
     minirnn compare                     minirnn next to torch (demos/compare.py)
@@ -207,12 +207,22 @@ def build_parser():
     p.add_argument("--epochs", type=_epochs, default=None,
                    help="override the number of training epochs (default 6)")
 
-    p = command("seq2seq", "encoder–decoder: hello->hola, cat->gato, good->bueno",
-                "A character-level encoder–decoder trained with teacher forcing, decoded "
-                "greedily.")
-    p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="rnn",
-                   help="recurrent layer of encoder and decoder (default rnn)")
-    p.add_argument("--epochs", type=_epochs, default=None, help="epochs (default 150)")
+    p = command("seq2seq", "encoder–decoder: hello->hola (toy), or dates -> ISO 8601",
+                "A character-level encoder–decoder trained with teacher forcing. --task toy "
+                "(default, seconds): hello->hola, cat->gato, good->bueno, decoded greedily. "
+                "--task dates: dates in twelve human forms -> ISO 8601 (10,000 training "
+                "pairs, test dates unseen in training), without and with additive attention, "
+                "greedy and beam-search decoding, exact match and BLEU on the test split, an "
+                "attention heat map.")
+    p.add_argument("--task", choices=("toy", "dates"), default="toy",
+                   help="toy: three word pairs (default); dates: the dates task")
+    p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default=None,
+                   help="recurrent layer of encoder and decoder (default: rnn for toy, gru "
+                        "for dates)")
+    p.add_argument("--epochs", type=_epochs, default=None,
+                   help="epochs (default: toy 150; dates 2, --full 8)")
+    p.add_argument("--full", action="store_true",
+                   help="dates: the long run (8 epochs per model, several minutes)")
 
     p = command("charlm", "a character language model with text generation",
                 "Train a character LM, report training and held-out perplexity per epoch "
@@ -375,7 +385,7 @@ def run_command(args):
     if name == "seq2seq":
         from .demos import seq2seq
         return out, seq2seq.run(cell=args.cell, seed=_seed(args, seq2seq), epochs=args.epochs,
-                                out=out)
+                                out=out, task=args.task, full=args.full)
     if name == "charlm" and args.compare:
         from .demos import charlm_compare
         fixed = [flag for flag, used in (("--model", args.model != "lstm"),
