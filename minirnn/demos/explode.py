@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from .. import nn
+from .. import get_impl, nn
 from ..data import DataLoader, DigitSum
 from ..models import SequenceClassifier
 from ..optim import SGD, clip_grad_norm_
@@ -108,8 +108,10 @@ def _sig(v, digits=6):
 
 
 def results_record(plain, clipped, epochs, seed):
-    """What the README shows of both runs, as a JSON-ready dict: the settings, and per run the
-    W_hh gradient norm at every step (6 significant digits), the loss per epoch, the test
+    """What the README shows of both runs, as a JSON-ready dict: the settings, the tier that
+    computed it (``impl``: the tiers agree to about 1e-12 per step, but the unclipped run is
+    chaotic, so after a few steps its norms differ between tiers), and per run the W_hh
+    gradient norm at every step (6 significant digits), the loss per epoch, the test
     accuracy, the step the loss overflowed (or None) and the final weight norms."""
     def one(r):
         return dict(w_hh_norms=[_sig(v) for v in r["norms"]["W_hh"]],
@@ -118,8 +120,8 @@ def results_record(plain, clipped, epochs, seed):
                     weight_norms={k: _sig(v) for k, v in r["weight_norms"].items()})
     command = "minirnn explode" + (f" --epochs {epochs}" if epochs != EPOCHS else "") + \
         (f" --seed {seed}" if seed != SEED else "")
-    return dict(command=command + " --results FILE", seed=seed, epochs=epochs, length=LENGTH,
-                k=K, lr=LR, batch=BATCH, max_norm=MAX_NORM, no_clip=one(plain),
+    return dict(command=command + " --results FILE", impl=get_impl(), seed=seed, epochs=epochs,
+                length=LENGTH, k=K, lr=LR, batch=BATCH, max_norm=MAX_NORM, no_clip=one(plain),
                 clip=one(clipped))
 
 
