@@ -230,8 +230,9 @@ def plot_accuracy(summary, path, title=None):
         ax.errorbar(x, mean, yerr=[mean - low, high - mean], marker="o", capsize=4,
                     label=m.upper())        # x nudged apart so that the bars do not overlap
     k = max(c["seeds"] for c in summary)
-    ax.set(xlabel="sequence length", ylabel="test accuracy", ylim=(0, 1.03),
-           xticks=sorted({c["length"] for c in summary}))
+    lengths = sorted({c["length"] for c in summary})
+    ax.set(xlabel="sequence length", ylabel="test accuracy", ylim=(0, 1.03), xticks=lengths,
+           xlim=(lengths[0] - 2.5, lengths[-1] + 2.5))
     ax.grid(alpha=0.3)
     ax.legend()
     spread = f"mean and range over {k} seeds" if k > 1 else "one seed"
