@@ -158,8 +158,8 @@ def build_parser():
     p = command("digitsum", "SRN / LSTM / GRU on DigitSum at growing lengths",
                 "The long-range dependency experiment: sum the first two digits of a noisy "
                 "digit sequence. The default run trains every model at lengths 5 and 10 with "
-                "the book's recipe (a few minutes on 2 cores); --full runs every model at "
-                "5..35 (hours for several seeds: see README).")
+                "the book's recipe (minutes on 2 cores); --full runs every model at 5..35 "
+                "(hours on 2 cores; README says what the documented runs took).")
     p.add_argument("--models", type=_choice_list(("srn", "lstm", "gru")), default=None,
                    help="comma-separated, from srn, lstm, gru (default: all three)")
     p.add_argument("--lengths", type=_lengths, default=None,
@@ -171,7 +171,7 @@ def build_parser():
                         "epochs")
     p.add_argument("--full", action="store_true",
                    help="every model at every length with the recipe's full epochs "
-                        "(several minutes)")
+                        "(hours on 2 cores)")
     p.add_argument("--epochs", type=_epochs, default=None,
                    help="override the number of epochs")
     p.add_argument("--k", type=_int_in(1, MAX_K), default=None,

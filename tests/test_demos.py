@@ -176,6 +176,11 @@ def test_digitsum_refuses_short_lengths_and_missing_data(tmp_path):
         digitsum.run(lengths=[2], verbose=False)
     with pytest.raises(FileNotFoundError, match="no such folder"):
         digitsum.run(lengths=[5], data_dir=tmp_path / "nowhere", verbose=False)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(OSError):            # at once, not after the 500 epochs
+        digitsum.run(lengths=[5], results=tmp_path / "a_file" / "r.json", verbose=False)
+    with pytest.raises(OSError):
+        explode.run(results=tmp_path / "a_file" / "r.json", verbose=False)
 
 
 @pytest.mark.slow

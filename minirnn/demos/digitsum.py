@@ -306,6 +306,8 @@ def run(models=None, lengths=None, recipe="book", full=False, epochs=None, k=Non
         raise ValueError(f"unknown recipe settings {sorted(unknown)}; expected some of "
                          f"{sorted(RECIPES[recipe])}")
     r = check_recipe(dict(RECIPES[recipe], **overrides))
+    if results is not None:
+        writable_folder_of(results)         # before the training, which can take hours
     n_epochs = epochs or r["epochs"]
     seed_list = [seed + i for i in range(seeds)]
     say = print if verbose else (lambda *a, **kw: None)
@@ -460,10 +462,18 @@ def results_record(recipe, settings, models, lengths, seeds, rows, wall_seconds,
         curves=curves)
 
 
-def write_results(path, record):
-    """Write ``record`` as JSON to ``path`` (atomically); returns ``path``."""
+def writable_folder_of(path):
+    """The folder of ``path``, created if missing; PermissionError if it is not writable."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{path}: cannot write into {folder}")
+    return folder
+
+
+def write_results(path, record):
+    """Write ``record`` as JSON to ``path`` (atomically); returns ``path``."""
+    writable_folder_of(path)
     with atomic_write(path, encoding="utf-8") as f:
         json.dump(record, f, indent=1)
         f.write("\n")

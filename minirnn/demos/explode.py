@@ -129,6 +129,9 @@ def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True, res
     """Both runs (``epochs`` None: EPOCHS); ``results``: a JSON file for results_record.
     Returns {'no_clip': run dict, 'clip': run dict, 'files': [...]}."""
     epochs = EPOCHS if epochs is None else epochs
+    if results is not None:
+        from .digitsum import writable_folder_of
+        writable_folder_of(results)                 # before the training, not after
     say = print if verbose else (lambda *a, **k: None)
     say(f"SRN on DigitSum length {LENGTH} ({100 * K} examples), SGD lr {LR}, summed loss, "
         f"batch {BATCH}, {epochs} epochs; L2 norm of each gradient logged at every step")
@@ -161,7 +164,6 @@ def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True, res
         except ImportError as e:
             say(f"  (plot grad_norms_W_hh.png skipped: {e})")
     if results is not None:
-        os.makedirs(os.path.dirname(os.path.abspath(results)), exist_ok=True)
         with atomic_write(results, encoding="utf-8") as f:
             json.dump(results_record(plain, clipped, epochs, seed), f, indent=1)
             f.write("\n")
