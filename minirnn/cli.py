@@ -161,7 +161,8 @@ def build_parser():
     p = command("digitsum", "SRN / LSTM / GRU on DigitSum at growing lengths",
                 "The long-range dependency experiment: sum the first two digits of a noisy "
                 "digit sequence. The default run trains every model at lengths 5 and 10 with "
-                "the book's recipe (about a minute); --full runs every model at 5..35.")
+                "the book's recipe (minutes on 2 cores); --full runs every model at 5..35 "
+                "(hours on 2 cores; README says what the documented runs took).")
     p.add_argument("--models", type=_choice_list(("srn", "lstm", "gru")), default=None,
                    help="comma-separated, from srn, lstm, gru (default: all three)")
     p.add_argument("--lengths", type=_lengths, default=None,
@@ -170,10 +171,10 @@ def build_parser():
     p.add_argument("--recipe", choices=("book", "better"), default="book",
                    help="book: k=3 (300 examples), Adam 1e-3, batch 8, 500 epochs. better: "
                         "k=100 (10,000 examples), batch 32, Adam 3e-3, clipping at 1, 50 "
-                        "epochs (LSTM: >= 0.95 test accuracy up to length 35)")
+                        "epochs")
     p.add_argument("--full", action="store_true",
                    help="every model at every length with the recipe's full epochs "
-                        "(several minutes)")
+                        "(hours on 2 cores)")
     p.add_argument("--epochs", type=_epochs, default=None,
                    help="override the number of epochs")
     p.add_argument("--k", type=_int_in(1, MAX_K), default=None,
@@ -188,6 +189,13 @@ def build_parser():
                    help="read DIR/<length>/{train,dev,test}.txt instead of generating data")
     p.add_argument("--save-data", metavar="DIR", default=None,
                    help="write the data used to DIR/<length>/{train,dev,test}.txt")
+    p.add_argument("--seeds", type=_int_in(1, 100), default=1, metavar="K",
+                   help="train every model at every length for K seeds (--seed, --seed+1, "
+                        "...) and report the mean and range; 1..100 (default 1)")
+    p.add_argument("--results", metavar="FILE", default=None,
+                   help="also write the results (every run, mean and range, gates, loss "
+                        "curves) to the JSON FILE that tools/update_results.py builds the "
+                        "docs from, e.g. docs/digitsum/book.json")
     p.add_argument("--explode", action="store_true",
                    help="run the gradient-explosion experiment instead (same as 'minirnn "
                         "explode')")
@@ -196,6 +204,10 @@ def build_parser():
                 "An SRN at DigitSum length 20, SGD lr 0.2 on the summed loss: the L2 norm of "
                 "each weight's gradient at every step, without and with clip_grad_norm_ at 5.")
     p.add_argument("--epochs", type=_epochs, default=None, help="epochs (default 50)")
+    p.add_argument("--results", metavar="FILE", default=None,
+                   help="also write the W_hh gradient norms and the numbers printed to the "
+                        "JSON FILE the README's figure is drawn from (docs/digitsum/"
+                        "explode.json)")
 
     p = command("vanish", "vanishing gradients: the gradient norm at every step, SRN / LSTM / GRU",
                 "DigitSum at length 35, loss on the last output only: the norm of dL/dh_t at "
@@ -366,7 +378,8 @@ def run_command(args):
         return out, hello.run(seed=_seed(args, hello), epochs=args.epochs, out=out)
     if name == "explode" or (name == "digitsum" and args.explode):
         from .demos import explode
-        return out, explode.run(seed=_seed(args, explode), epochs=args.epochs, out=out)
+        return out, explode.run(seed=_seed(args, explode), epochs=args.epochs, out=out,
+                                results=getattr(args, "results", None))
     if name == "digitsum":
         from .demos import digitsum
         overrides = {}
@@ -377,7 +390,8 @@ def run_command(args):
         return out, digitsum.run(models=args.models, lengths=args.lengths, recipe=args.recipe,
                                  full=args.full, epochs=args.epochs, k=args.k,
                                  seed=_seed(args, digitsum), out=out, data_dir=args.data,
-                                 save_data=args.save_data, overrides=overrides)
+                                 save_data=args.save_data, overrides=overrides,
+                                 seeds=args.seeds, results=args.results)
     if name == "vanish":
         from .demos import vanish
         return out, vanish.run(full=args.full, epochs=args.epochs, seed=_seed(args, vanish),

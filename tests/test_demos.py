@@ -4,6 +4,7 @@ by-hand values are compared exactly; training demos use their default seeds, so 
 results are deterministic on one machine.
 """
 import importlib.util
+import json
 import os
 import sys
 
@@ -119,6 +120,7 @@ def test_seq2seq_translates_all_three(cell, tmp_path):
 
 # ---- digitsum, explode -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_digitsum_lstm_length_5_book_recipe():
     """The book's recipe (k=3, Adam 1e-3, batch 8, 500 epochs, best dev epoch): >= 0.9."""
     r = digitsum.train_one("lstm", 5, "book")
@@ -136,7 +138,9 @@ def test_digitsum_run_writes_table_csv_and_plots(tmp_path):
                  "lstm_gates.png"):
         assert_png(tmp_path / "o" / name)
     csv = (tmp_path / "o" / "results.csv").read_text().splitlines()
-    assert csv[0].startswith("model,length,test_accuracy") and len(csv) == 3
+    assert csv[0].startswith("model,length,seeds,test_accuracy") and len(csv) == 3
+    runs = (tmp_path / "o" / "runs.csv").read_text().splitlines()
+    assert runs[0].startswith("model,length,seed,test_accuracy") and len(runs) == 3
     assert set(r["gates"]) >= {"i", "f", "o", "c"} and r["gates"]["c"].shape == (10, 32)
     # the saved text files read back to the same data, so the same run gives the same numbers
     again = digitsum.run(models=["srn", "lstm"], lengths=[10], epochs=3, out=tmp_path / "o2",
@@ -145,11 +149,38 @@ def test_digitsum_run_writes_table_csv_and_plots(tmp_path):
         row["test_accuracy"] for row in r["rows"]]
 
 
+def test_digitsum_seeds_give_mean_and_range_of_the_single_seed_runs(tmp_path):
+    """seeds=2 runs seed and seed+1; each row is what a one-seed run with that seed gives,
+    and the table shows their mean and range."""
+    fast = dict(models=["srn"], lengths=[4], epochs=1, k=1, verbose=False, plots=False)
+    both = digitsum.run(seed=3, seeds=2, out=tmp_path / "both", results=tmp_path / "r.json",
+                        **fast)
+    alone = [digitsum.run(seed=s, out=tmp_path / str(s), **fast)["rows"][0] for s in (3, 4)]
+    keys = ("model", "length", "seed", "test_accuracy", "dev_accuracy", "best_epoch")
+    assert [[row[k] for k in keys] for row in both["rows"]] == [[row[k] for k in keys]
+                                                               for row in alone]
+    acc = [row["test_accuracy"] for row in alone]
+    (cell,) = both["summary"]
+    assert (cell["seeds"], cell["test_min"], cell["test_max"]) == (2, min(acc), max(acc))
+    assert cell["test_accuracy"] == round(sum(acc) / 2, 4)
+    assert f"{min(acc):.2f}–{max(acc):.2f}" in both["table"]
+    record = json.loads((tmp_path / "r.json").read_text())
+    assert record["seeds"] == [3, 4] and record["summary"] == both["summary"]
+    assert "--seed 3" in record["command"] and "--seeds 2" in record["command"]
+    with pytest.raises(ValueError, match="seeds"):
+        digitsum.run(seeds=0, **fast)
+
+
 def test_digitsum_refuses_short_lengths_and_missing_data(tmp_path):
     with pytest.raises(ValueError, match="length"):
         digitsum.run(lengths=[2], verbose=False)
     with pytest.raises(FileNotFoundError, match="no such folder"):
         digitsum.run(lengths=[5], data_dir=tmp_path / "nowhere", verbose=False)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(OSError):            # at once, not after the 500 epochs
+        digitsum.run(lengths=[5], results=tmp_path / "a_file" / "r.json", verbose=False)
+    with pytest.raises(OSError):
+        explode.run(results=tmp_path / "a_file" / "r.json", verbose=False)
 
 
 @pytest.mark.slow
@@ -161,7 +192,18 @@ def test_digitsum_better_recipe_lstm(length):
 
 
 def test_explode_logs_norms_and_clipping_tames_them(tmp_path):
-    r = explode.run(out=tmp_path, verbose=False)
+    """... and reproduces docs/digitsum/explode.json, the data of README's figure."""
+    r = explode.run(out=tmp_path, verbose=False, results=tmp_path / "explode.json")
+    committed = os.path.join(os.path.dirname(__file__), "..", "docs", "digitsum", "explode.json")
+    with open(committed, encoding="utf-8") as f:
+        committed = json.load(f)
+    again = json.loads((tmp_path / "explode.json").read_text())
+    if again["impl"] == committed["impl"]:
+        assert again == committed
+    else:       # the other tier agrees to ~1e-12 per step; the unclipped run then diverges
+        for key in ("no_clip", "clip"):
+            np.testing.assert_allclose(again[key]["w_hh_norms"][:10],
+                                       committed[key]["w_hh_norms"][:10], rtol=1e-5)
     plain, clipped = r["no_clip"], r["clip"]
     steps = explode.EPOCHS * (300 // explode.BATCH + (300 % explode.BATCH > 0))
     for run in (plain, clipped):

@@ -12,17 +12,23 @@ larger than 1 the gradient grows geometrically with the length -- it explodes, a
 step throws the weights far away. Run 1 trains without clipping; run 2 rescales the whole
 gradient whenever its global norm exceeds 5 (``minirnn.optim.clip_grad_norm_``), which keeps
 the direction and bounds the step. Both runs start from the same weights.
+
+``results=FILE`` (the CLI's ``--results``) writes the W_hh norms of both runs and the numbers
+printed to a JSON file; README's figure docs/img/grad_norms_W_hh.png is drawn from
+docs/digitsum/explode.json by tools/update_results.py, with ``plot_w_hh`` as here.
 """
+import json
 import os
 
 import numpy as np
 
-from .. import nn
+from .. import get_impl, nn
 from ..data import DataLoader, DigitSum
 from ..models import SequenceClassifier
 from ..optim import SGD, clip_grad_norm_
 from ..train import evaluate
 from .._blas import blas_threads
+from .._io import atomic_write
 from ._common import out_dir, progress, save_plot, wrote
 
 SEED = 0
@@ -87,10 +93,45 @@ def summary(name, run):
     return "\n".join(lines)
 
 
-def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True):
-    """Both runs (``epochs`` None: EPOCHS). Returns {'no_clip': run dict, 'clip': run dict,
-    'files': [...]}."""
+def plot_w_hh(no_clip, clip, path):
+    """Both runs' W_hh gradient norms per step on one log plot, with the clipping norm."""
+    from .. import plot
+    both = {"W_hh, no clipping": no_clip, f"W_hh, clipped at {MAX_NORM:g}": clip}
+    return plot.plot_grad_norms(both, path, title="gradient norm of W_hh per step, before "
+                                "clipping", threshold=MAX_NORM,
+                                threshold_label="clipping norm (whole gradient)")
+
+
+def _sig(v, digits=6):
+    """``v`` rounded to ``digits`` significant digits (inf and NaN kept)."""
+    return float(f"{v:.{digits}g}")
+
+
+def results_record(plain, clipped, epochs, seed):
+    """What the README shows of both runs, as a JSON-ready dict: the settings, the tier that
+    computed it (``impl``: the tiers agree to about 1e-12 per step, but the unclipped run is
+    chaotic, so after a few steps its norms differ between tiers), and per run the W_hh
+    gradient norm at every step (6 significant digits), the loss per epoch, the test
+    accuracy, the step the loss overflowed (or None) and the final weight norms."""
+    def one(r):
+        return dict(w_hh_norms=[_sig(v) for v in r["norms"]["W_hh"]],
+                    losses=[_sig(v) for v in r["losses"]], test_accuracy=r["test_accuracy"],
+                    diverged_step=r["diverged_step"],
+                    weight_norms={k: _sig(v) for k, v in r["weight_norms"].items()})
+    command = "minirnn explode" + (f" --epochs {epochs}" if epochs != EPOCHS else "") + \
+        (f" --seed {seed}" if seed != SEED else "")
+    return dict(command=command + " --results FILE", impl=get_impl(), seed=seed, epochs=epochs,
+                length=LENGTH, k=K, lr=LR, batch=BATCH, max_norm=MAX_NORM, no_clip=one(plain),
+                clip=one(clipped))
+
+
+def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True, results=None):
+    """Both runs (``epochs`` None: EPOCHS); ``results``: a JSON file for results_record.
+    Returns {'no_clip': run dict, 'clip': run dict, 'files': [...]}."""
     epochs = EPOCHS if epochs is None else epochs
+    if results is not None:
+        from .digitsum import writable_folder_of
+        writable_folder_of(results)                 # before the training, not after
     say = print if verbose else (lambda *a, **k: None)
     say(f"SRN on DigitSum length {LENGTH} ({100 * K} examples), SGD lr {LR}, summed loss, "
         f"batch {BATCH}, {epochs} epochs; L2 norm of each gradient logged at every step")
@@ -117,11 +158,15 @@ def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True):
                              **({"threshold": MAX_NORM, "threshold_label": "clipping norm"}
                                 if key == "clip" else {}))
             files += [path] if path else []
-        both = {"W_hh, no clipping": plain["norms"]["W_hh"],
-                f"W_hh, clipped at {MAX_NORM:g}": clipped["norms"]["W_hh"]}
-        path = save_plot("plot_grad_norms", both, os.path.join(out, "grad_norms_W_hh.png"),
-                         title="gradient norm of W_hh per step, before clipping",
-                         threshold=MAX_NORM, threshold_label="clipping norm (whole gradient)")
-        files += [path] if path else []
-        say(wrote(files))
+        try:
+            files.append(plot_w_hh(plain["norms"]["W_hh"], clipped["norms"]["W_hh"],
+                                   os.path.join(out, "grad_norms_W_hh.png")))
+        except ImportError as e:
+            say(f"  (plot grad_norms_W_hh.png skipped: {e})")
+    if results is not None:
+        with atomic_write(results, encoding="utf-8") as f:
+            json.dump(results_record(plain, clipped, epochs, seed), f, indent=1)
+            f.write("\n")
+        files.append(str(results))
+    say(wrote(files))
     return dict(no_clip=plain, clip=clipped, files=files)
