@@ -20,7 +20,7 @@ import string
 
 import numpy as np
 
-from .toy import BOS, EOS, PAD, _decode, _encode, _pad
+from .toy import BOS, EOS, PAD, _PairArrays
 
 FIRST, LAST = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -98,7 +98,7 @@ def date_pairs(split="train", sizes=SIZES, seed=0):
     return pairs
 
 
-class DatePairs:
+class DatePairs(_PairArrays):
     """One split of the dates task, laid out as ``TranslationPairs`` (so a DataLoader batches it).
 
     split : 'train', 'dev' or 'test';  sizes : (train, dev, test) counts;  seed : int
@@ -110,50 +110,11 @@ class DatePairs:
 
     source_vocab = [PAD, BOS, EOS] + SOURCE_CHARS
     target_vocab = [PAD, BOS, EOS] + TARGET_CHARS
-    pad_id, bos_id, eos_id = 0, 1, 2
-    _source_index = {c: i for i, c in enumerate(source_vocab)}
-    _target_index = {c: i for i, c in enumerate(target_vocab)}
 
     def __init__(self, split="train", sizes=SIZES, seed=0):
         self.split = split
         self.pairs = date_pairs(split, sizes, seed)
-        sources, targets = zip(*self.pairs)
-        src = [self.encode_source(s) for s in sources]
-        tgt = [self.encode_target(t) for t in targets]
-        self.source_ids, self.source_lengths = _pad(src)
-        self.decoder_input_ids, self.target_lengths = _pad([np.r_[self.bos_id, t] for t in tgt])
-        self.decoder_target_ids, _ = _pad([np.r_[t, self.eos_id] for t in tgt])
-
-    def __len__(self):
-        return len(self.pairs)
-
-    def __getitem__(self, i):
-        return (self.source_ids[i], self.source_lengths[i], self.decoder_input_ids[i],
-                self.decoder_target_ids[i], self.target_lengths[i])
-
-    def encode_source(self, s):
-        """str -> (len(s),) int64 ids."""
-        return _encode_with(self._source_index, self.source_vocab, s, "source")
-
-    def encode_target(self, s):
-        """str -> (len(s),) int64 ids."""
-        return _encode_with(self._target_index, self.target_vocab, s, "target")
-
-    def decode_source(self, ids):
-        """ids -> str, up to the first <eos>, skipping <pad> and <bos>."""
-        return _decode(self.source_vocab, ids)
-
-    def decode_target(self, ids):
-        """ids -> str, up to the first <eos>, skipping <pad> and <bos>."""
-        return _decode(self.target_vocab, ids)
-
-
-def _encode_with(index, vocab, s, side):
-    """toy._encode with the index made once (12,000 strings a split)."""
-    try:
-        return np.array([index[c] for c in s], dtype=np.int64)
-    except KeyError:
-        return _encode(vocab, s, side)          # raises, naming the missing characters
+        self._lay_out(*zip(*self.pairs))
 
 
 def date_splits(sizes=SIZES, seed=0):

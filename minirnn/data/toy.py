@@ -1,4 +1,6 @@
 """Two toy tasks small enough to follow by hand: "hello" -> "ohlol" and English -> Spanish words."""
+import functools
+
 import numpy as np
 
 from .._config import resolve_dtype
@@ -48,36 +50,14 @@ PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 DEFAULT_PAIRS = (("hello", "hola"), ("cat", "gato"), ("good", "bueno"))
 
 
-class TranslationPairs:
-    """Character-level source -> target word pairs for an encoder–decoder.
+class _PairArrays:
+    """What every translation data set shares: the five padded id arrays of its pairs, items,
+    and encoding and decoding with its ``source_vocab`` and ``target_vocab`` (ids 0, 1, 2 are
+    <pad>, <bos>, <eos>). A subclass sets ``pairs`` and the vocabularies, then ``_lay_out``."""
 
-    pairs        : sequence of (source str, target str), both non-empty
-    shared_vocab : one vocabulary for both sides (default) or one per side
-    Vocabularies: '<pad>'=0, '<bos>'=1, '<eos>'=2, then the characters in sorted order.
+    pad_id, bos_id, eos_id = 0, 1, 2
 
-    With P pairs, S the longest source and T the longest target:
-    source_ids         : (P, S) int64, padded with 0
-    source_lengths     : (P,) int64
-    decoder_input_ids  : (P, T+1) int64, <bos> + target, padded (teacher forcing input)
-    decoder_target_ids : (P, T+1) int64, target + <eos>, padded (what the decoder predicts)
-    target_lengths     : (P,) int64, len(target) + 1 (the <eos> counts)
-    Item i is the tuple of row i of those five arrays, so a DataLoader can batch it.
-    """
-
-    def __init__(self, pairs=DEFAULT_PAIRS, shared_vocab=True):
-        pairs = [tuple(p) for p in pairs]
-        if not pairs:
-            raise ValueError("expected at least one (source, target) pair")
-        for p in pairs:
-            if len(p) != 2 or not all(isinstance(w, str) and w for w in p):
-                raise ValueError(f"expected a pair of non-empty strings, got {p!r}")
-        self.pairs = pairs
-        sources, targets = zip(*pairs)
-        if shared_vocab:
-            self.source_vocab = self.target_vocab = _vocab(sources + targets)
-        else:
-            self.source_vocab, self.target_vocab = _vocab(sources), _vocab(targets)
-        self.pad_id, self.bos_id, self.eos_id = 0, 1, 2
+    def _lay_out(self, sources, targets):
         src = [self.encode_source(s) for s in sources]
         tgt = [self.encode_target(t) for t in targets]
         self.source_ids, self.source_lengths = _pad(src)
@@ -108,12 +88,50 @@ class TranslationPairs:
         return _decode(self.target_vocab, ids)
 
 
+class TranslationPairs(_PairArrays):
+    """Character-level source -> target word pairs for an encoder–decoder.
+
+    pairs        : sequence of (source str, target str), both non-empty
+    shared_vocab : one vocabulary for both sides (default) or one per side
+    Vocabularies: '<pad>'=0, '<bos>'=1, '<eos>'=2, then the characters in sorted order.
+
+    With P pairs, S the longest source and T the longest target:
+    source_ids         : (P, S) int64, padded with 0
+    source_lengths     : (P,) int64
+    decoder_input_ids  : (P, T+1) int64, <bos> + target, padded (teacher forcing input)
+    decoder_target_ids : (P, T+1) int64, target + <eos>, padded (what the decoder predicts)
+    target_lengths     : (P,) int64, len(target) + 1 (the <eos> counts)
+    Item i is the tuple of row i of those five arrays, so a DataLoader can batch it.
+    """
+
+    def __init__(self, pairs=DEFAULT_PAIRS, shared_vocab=True):
+        pairs = [tuple(p) for p in pairs]
+        if not pairs:
+            raise ValueError("expected at least one (source, target) pair")
+        for p in pairs:
+            if len(p) != 2 or not all(isinstance(w, str) and w for w in p):
+                raise ValueError(f"expected a pair of non-empty strings, got {p!r}")
+        self.pairs = pairs
+        sources, targets = zip(*pairs)
+        if shared_vocab:
+            self.source_vocab = self.target_vocab = _vocab(sources + targets)
+        else:
+            self.source_vocab, self.target_vocab = _vocab(sources), _vocab(targets)
+        self._lay_out(sources, targets)
+
+
 def _vocab(words):
     return [PAD, BOS, EOS] + sorted(set("".join(words)))
 
 
+@functools.lru_cache(maxsize=16)
+def _index(vocab):
+    """{character: id} of a vocabulary (a tuple), made once per vocabulary."""
+    return {c: i for i, c in enumerate(vocab)}
+
+
 def _encode(vocab, s, side):
-    index = {c: i for i, c in enumerate(vocab)}
+    index = _index(tuple(vocab))
     missing = sorted(set(s) - set(index))
     if missing:
         raise ValueError(f"characters {missing} are not in the {side} vocabulary")

@@ -143,7 +143,11 @@ class Optimizer:
         h = self._validate(self._hyperparameters(), where)
         for i, p in enumerate(self.params):
             g = check_grad(p, i, where)
-            if not np.isfinite(g).all():
+            # a finite sum means no NaN or inf (one pass, no temporary); only an infinite or
+            # NaN sum, rare, needs the element-wise look (large finite values can overflow it)
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = g.sum()
+            if not np.isfinite(total) and not np.isfinite(g).all():
                 raise ValueError(f"{where}: expected finite gradients, got "
                                  f"{g.size - np.isfinite(g).sum()} NaN or inf values in "
                                  f"parameter {i}'s .grad (no parameter was changed; lower the "
