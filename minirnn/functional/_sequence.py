@@ -6,12 +6,51 @@ and writes S[t]. Either way the states *entering* the steps, in input time order
 (T, N, H) view, and the states *leaving* them another; the parameter gradient
 dW_hh = sum_t da_t^T h_in[t] then becomes a single matrix product over that view.
 """
+import threading
+
 import numpy as np
+
+# The engine's loops run over chunks of consecutive steps holding about this many numbers per
+# (N, H) state (steps × batch × hidden): each chunk projects its inputs with one matrix product
+# and, in backward, precomputes its local derivatives in whole-chunk passes and its weight
+# gradients with one product each. Big enough that the per-chunk calls cost little, small
+# enough that the scratch stays a few MB (512 KB to 1 MB per (chunk, N, H) block).
+CHUNK_ELEMENTS = 2 ** 17
+_POOL = threading.local()
 
 
 def time_steps(T, reverse):
     """Step indices in processing order."""
     return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def chunks(T, reverse, N, H):
+    """The steps 0..T−1 in processing order (t = T−1..0 when ``reverse``), in runs of
+    consecutive steps of about CHUNK_ELEMENTS numbers of a state (N, H): (lo, hi, steps), with
+    ``steps`` the indices lo..hi−1 in the order they run."""
+    size = max(1, CHUNK_ELEMENTS // max(N * H, 1))
+    starts = range(0, T, size)
+    for lo in (reversed(starts) if reverse else starts):
+        hi = min(lo + size, T)
+        yield lo, hi, (range(hi - 1, lo - 1, -1) if reverse else range(lo, hi))
+
+
+def workspace(name, shape, dtype):
+    """A scratch array of ``shape`` for temporaries inside one call, reused by later calls.
+
+    A fresh multi-MB array costs its page faults again on every call (about 0.4 ms per MB
+    here), so chunk-sized scratch is kept per thread and name, grown when a bigger one is
+    needed. What it holds is garbage on entry; nothing that leaves a call (an output, a cache)
+    may be a workspace."""
+    size = 1
+    for n in shape:
+        size *= n
+    key = (name, np.dtype(dtype))
+    pool = _POOL.__dict__
+    buf = pool.get(key)
+    if buf is None or buf.size < size:
+        buf = pool[key] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
 
 
 def state_buffer(h0, T, reverse):
@@ -34,17 +73,17 @@ def final_state(S, reverse):
     return S[0] if reverse else S[-1]
 
 
-def project_inputs(x, W_ih, bias=None):
-    """x_t W_ihᵀ + bias for every t at once: (T, N, D) -> (T, N, G*H).
-
-    One (T*N, D) @ (D, G*H) product instead of T small ones: row (t, n) of the result is
-    exactly x[t, n] @ W_ihᵀ, so nothing changes but the speed.
-    """
-    T, N, D = x.shape
-    A = x.reshape(T * N, D) @ W_ih.T
-    if bias is not None:
-        A += bias
-    return A.reshape(T, N, -1)
+def upstream(dy, s, t, dh_next, out):
+    """out = s_t ⊙ dy_t + dh_next: the gradient reaching h_t at step t, from above (dy, None
+    for zeros; s, the output mask, None for ones) and from step t+1."""
+    if dy is None:
+        np.copyto(out, dh_next)
+        return out
+    if s is None:
+        return np.add(dy[t], dh_next, out=out)
+    np.multiply(dy[t], s[t], out=out)
+    out += dh_next
+    return out
 
 
 def transposed(W):

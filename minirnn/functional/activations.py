@@ -42,6 +42,38 @@ def _sigmoid(x, out):
     return np.reciprocal(out, out=out)
 
 
+# float64 arrays from this size on take tanh through exp (see ``tanh``)
+TANH_VIA_EXP = 2048
+
+
+def tanh(x, out):
+    """tanh(x) into ``out`` (which may be ``x``).
+
+    NumPy has no vectorised float64 tanh on most CPUs: np.tanh costs about twice np.exp per
+    element there (20 against 10 ns here). Large float64 arrays therefore use
+    tanh(x) = 2σ(2x) − 1 = 2 / (1 + e^{−2x}) − 1, one exp and four cheap passes; its error is
+    within a few units of rounding of 1 (absolute), e^{−2x} = inf giving exactly −1.
+    """
+    if x.dtype != np.float64 or x.size < TANH_VIA_EXP:
+        return np.tanh(x, out=out)
+    with np.errstate(over="ignore"):                       # e^{−2x} = inf: 2/inf − 1 = −1
+        np.multiply(x, -2.0, out=out)
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    out *= 2
+    out -= 1
+    return out
+
+
+def function(name, dtype, size):
+    """``name`` as a function f(x, out) for arrays of ``dtype`` and ``size`` elements, chosen
+    once so that a loop calls NumPy directly."""
+    if name == "tanh" and (np.dtype(dtype) != np.float64 or size < TANH_VIA_EXP):
+        return lambda x, out: np.tanh(x, out=out)
+    return lambda x, out: apply(name, x, out)
+
+
 def apply(name, x, out=None):
     """``name``(x), written into ``out`` (default: over ``x`` itself) and returned."""
     if out is None:
@@ -49,7 +81,7 @@ def apply(name, x, out=None):
     if name == "sigmoid":
         return _sigmoid(x, out)
     if name == "tanh":
-        return np.tanh(x, out=out)
+        return tanh(x, out)
     if name == "relu":
         return np.maximum(x, 0, out=out)
     if name == "identity":

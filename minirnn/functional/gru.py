@@ -32,6 +32,23 @@ Backward, given dy_t from above and dh_next flowing back from step t+1:
        d(r ⊙ h) = da_n W_hn;  dr = d(r ⊙ h) ⊙ h_{t-1};  dh_next += d(r ⊙ h) ⊙ r;
        dgh_n = da_n, with dW_hn = Σ_t da_nᵀ (r ⊙ h_{t-1})
 
+How the engine arranges this (the numbers are the textbook's, to rounding):
+- Layout. Each step's r, z, gh_n (or r ⊙ h_{t-1} in Cho's form) and n are kept as one
+  (4, N, H) block, gate by gate, so every elementwise line runs on a contiguous (N, H) array;
+  gh of (2) is one batched product h_{t-1} @ W_hh3 writing r's, z's and n's blocks in place.
+- The rows of r and z in W_ih, W_hh and the summed bias are scaled by −1 once per sequence,
+  so σ is exp, then 1 / (1 + e): no negation per step.
+- Chunks, as in lstm.py: (1) is one product per chunk of steps, and inference keeps no
+  per-step cache.
+- Backward. In torch's form everything dh is multiplied by is known from the forward, so a
+  chunk's factors are computed in whole-chunk passes before its loop (``_local_derivatives``):
+      K_n  = (1 − z) ⊙ φ'(n)                da_n   = dh ⊙ K_n                 (5')(4')
+      K_z  = (h_{t-1} − n) ⊙ σ'(z)          da_z   = dh ⊙ K_z                 (5')(3')
+      K_r  = K_n ⊙ gh_n ⊙ σ'(r)             da_r   = dh ⊙ K_r                 (4')(3')
+      K_hn = K_n ⊙ r                        dgh_n  = dh ⊙ K_hn                (2')
+  one call for all four, and dh_next ← dh ⊙ z + dgh W_hh: six NumPy calls per step.
+  In Cho's form (7') d(r ⊙ h) = da_n W_hn comes between, so da_r waits for it.
+
 The readable version is minirnn/textbook/gru.py; the equation numbers refer to it. As in
 rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
 """
@@ -41,8 +58,7 @@ from typing import Optional
 import numpy as np
 
 from . import activations as act
-from ._sequence import (final_state, input_grad, project_inputs, split_states, state_buffer,
-                        time_steps, transposed, weight_grad)
+from ._sequence import chunks, final_state, split_states, state_buffer, upstream, workspace
 
 
 @dataclass
@@ -50,12 +66,11 @@ class GRUCache:
     """What the backward pass needs from one forward pass over a sequence."""
     x: np.ndarray                 # (T, N, D) inputs
     S: np.ndarray                 # (T+1, N, H) h_0 and every h_t
-    rz: np.ndarray                # (T, N, 2H) r | z after σ
-    n: np.ndarray                 # (T, N, H) n after φ
-    gh_n: np.ndarray              # (T, N, H) torch's form: W_hn h_{t-1} + b_hn, the term r
-                                  # multiplies; reset_after=False: r ⊙ h_{t-1}, for dW_hn
-    W_ih: np.ndarray
-    W_hh: np.ndarray
+    gates: np.ndarray             # (T, 4, N, H) r, z, gh_n, n: r and z after σ, n after φ;
+                                  # gh_n = W_hn h_{t-1} + b_hn, the term r multiplies, or
+                                  # with reset_after=False r ⊙ h_{t-1}, for dW_hn
+    W_ih: np.ndarray              # (3H, D)
+    W_hh: np.ndarray              # (3H, H)
     has_bias: bool
     gate_activation: str
     cell_activation: str
@@ -67,52 +82,113 @@ class GRUCache:
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sigmoid",
                 cell_activation="tanh", reset_after=True, mask=None, output_mask=None,
-                reverse=False):
+                reverse=False, keep_cache=True):
     """Run a GRU over a sequence.
 
     x (T, N, D), h0 (N, H), mask and output_mask (T, N, 1) or None (see (6)).
-    Returns y (T, N, H), h_n (N, H) and the cache for ``gru_backward``.
+    Returns y (T, N, H), h_n (N, H) and the cache for ``gru_backward`` (None with
+    ``keep_cache=False``: inference keeps no per-step state).
     """
-    T = x.shape[0]
+    T, N, D = x.shape
     H = W_hh.shape[0] // 3
-    # (1) for all t at once, as two arrays: r | z, whose σ then runs on one contiguous block
-    # per step, and n. b_hr and b_hz simply add to the input side; b_hn cannot (see (4)).
-    b_rz = None if b_ih is None else b_ih[:2 * H] + b_hh[:2 * H]
-    RZ = project_inputs(x, W_ih[:2 * H], b_rz)            # (T, N, 2H): gi_r | gi_z, later r | z
-    Nt = project_inputs(x, W_ih[2 * H:], None if b_ih is None else b_ih[2 * H:])  # gi_n, later n
-    b_hn = np.zeros(H, x.dtype) if b_hh is None else b_hh[2 * H:]     # (2) added per step
-    gh_n = np.empty((T,) + h0.shape, dtype=h0.dtype)      # (2) gh_n, or (7) r ⊙ h, for backward
-    r_gh_n = np.empty(h0.shape, dtype=h0.dtype)            # scratch for r ⊙ gh_n
-    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T in one buffer, no copies
-    W_hhT = transposed(W_hh if reset_after else W_hh[:2 * H])   # contiguous: faster matmul
-    W_hnT = None if reset_after else transposed(W_hh[2 * H:])   # (7) its own product
+    dtype = h0.dtype
+    sigmoid = gate_activation == "sigmoid"                 # then r, z rows scaled by −1
+    scale = np.ones((3 * H, 1), dtype)
+    if sigmoid:
+        scale[:2 * H] = -1
+    # (1) r and z take both biases (b_hr, b_hz simply add to the input side); n only b_in
+    bias = None
+    if b_ih is not None:
+        bias = b_ih.copy()
+        bias[:2 * H] += b_hh[:2 * H]
+        bias = (bias * scale[:, 0]).reshape(3, 1, H)
+    W_in3 = np.ascontiguousarray((W_ih * scale).reshape(3, H, D).transpose(0, 2, 1))
+    W_rec = (W_hh * scale).reshape(3, H, H).transpose(0, 2, 1)    # (3, H, H): h @ W_rec[k]
+    W_rec3 = np.ascontiguousarray(W_rec if reset_after else W_rec[:2])
+    W_hnT = None if reset_after else np.ascontiguousarray(W_rec[2])   # (7) its own product
+    b_hn = np.zeros((N, H), dtype) + (0 if b_hh is None else b_hh[2 * H:])   # (2), per step
+    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T: the output, no copies
+    if keep_cache:
+        gates = np.empty((T, 4, N, H), dtype=dtype)       # r, z, gh_n, n for every t
+        views = [(gates[t], h_in[t], h_out[t]) for t in range(T)]
+    else:                                                  # one block, reused at every step
+        block = np.empty((4, N, H), dtype=dtype)
+        views = [(block, h_in[t], h_out[t]) for t in range(T)]
+    done = None if mask is None else mask == 0             # (6) the steps each row skips
+    one = np.ones((2, N, H), dtype=dtype)                 # (faster than the scalar 1)
+    phi = act.function(cell_activation, dtype, N * H)
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
-        for t in time_steps(T, reverse):
-            gh = h_in[t] @ W_hhT                           # (2) gh, b_hh still to add
-            rz = RZ[t]                                     # (3) gi_r | gi_z, r | z after σ
-            rz += gh[:, :2 * H]                            # (3) r, z
-            act.apply(gate_activation, rz)                 # (3) one call for both gates
-            r, z = rz[:, :H], rz[:, H:]
-            n = Nt[t]                                      # (4) n
-            if reset_after:
-                ghn = np.add(gh[:, 2 * H:], b_hn, out=gh_n[t])     # (2) gh_n with b_hn
-                n += np.multiply(r, ghn, out=r_gh_n)       # (4)
-            else:
-                rh = np.multiply(r, h_in[t], out=gh_n[t])  # (7) r ⊙ h_{t-1}, kept
-                n += np.matmul(rh, W_hnT, out=r_gh_n)      # (7)
-                n += b_hn
-            act.apply(cell_activation, n)                  # (4) or (7)
-            h = np.subtract(h_in[t], n, out=h_out[t])      # (5) as n + z ⊙ (h_{t-1} − n)
-            h *= z
-            h += n
-            if mask is not None:                           # (6) masked steps keep h
-                np.copyto(h, h_in[t], where=mask[t] == 0)
+        for lo, hi, steps in chunks(T, reverse, N, H):
+            A = workspace("gru A", (3, (hi - lo) * N, H), dtype)    # (1) gi, one product
+            np.matmul(x[lo:hi].reshape(-1, D), W_in3, out=A)         # per chunk
+            if bias is not None:
+                A += bias
+            A_t = A.reshape(3, hi - lo, N, H).transpose(1, 0, 2, 3)  # (L, 3, N, H) view
+            for t in steps:
+                a, h_prev, h = views[t]
+                rz, r, z, ghn, n = a[:2], a[0], a[1], a[2], a[3]
+                gi = A_t[t - lo]
+                if reset_after:
+                    np.matmul(h_prev, W_rec3, out=a[:3])   # (2) gh_r, gh_z, gh_n
+                    ghn += b_hn                            # (2) gh_n with b_hn
+                else:
+                    np.matmul(h_prev, W_rec3, out=rz)      # (2) gh_r, gh_z
+                rz += gi[:2]                               # (3) a_r, a_z
+                if sigmoid:                                # (3) r, z: rows scaled by −1
+                    np.exp(rz, out=rz)
+                    rz += one
+                    np.reciprocal(rz, out=rz)
+                else:
+                    act.apply(gate_activation, rz)
+                if reset_after:
+                    np.multiply(r, ghn, out=n)             # (4) r ⊙ gh_n
+                else:
+                    np.multiply(r, h_prev, out=ghn)        # (7) r ⊙ h_{t-1}, kept
+                    np.matmul(ghn, W_hnT, out=n)
+                    n += b_hn
+                n += gi[2]
+                phi(n, n)                                  # (4) or (7)
+                np.subtract(h_prev, n, out=h)              # (5) as n + z ⊙ (h_{t-1} − n)
+                h *= z
+                h += n
+                if done is not None:                       # (6) masked steps keep h
+                    np.copyto(h, h_prev, where=done[t])
     if output_mask is None:
         output_mask = mask
     y = h_out if output_mask is None else h_out * output_mask      # (6) y_t = s_t ⊙ h_t
-    cache = GRUCache(x, S, RZ, Nt, gh_n, W_ih, W_hh, b_ih is not None, gate_activation,
+    if not keep_cache:
+        return y, final_state(S, reverse), None
+    cache = GRUCache(x, S, gates, W_ih, W_hh, b_ih is not None, gate_activation,
                      cell_activation, reset_after, mask, output_mask, reverse)
     return y, final_state(S, reverse), cache
+
+
+def _local_derivatives(c, lo, hi, h_in):
+    """The chunk's factors of "Backward" as one (L, 4, N, H) workspace, by whole-chunk passes
+    over contiguous copies of its gates: torch's form K_r, K_z, K_hn, K_n (the order of the
+    (N, 4H) rows the loop writes: dgh = r | z | n first, then da_n); Cho's form
+    h_{t-1} ⊙ σ'(r) in place of K_r, r in place of K_hn."""
+    L, _, N, H = c.gates[lo:hi].shape
+    dtype = c.gates.dtype
+    r, z, ghn, n = gates = workspace("gru gates", (4, L, N, H), dtype)
+    np.copyto(gates, c.gates[lo:hi].transpose(1, 0, 2, 3))
+    K4 = workspace("gru K4", (4, L, N, H), dtype)
+    K_r, K_z, K_hn, K_n = K4
+    h_prev = h_in[lo:hi]
+    np.subtract(1, z, out=K_n)                             # (5') 1 − z
+    act.backprop(c.cell_activation, n, K_n)                # (4') ⊙ φ'(n)
+    np.subtract(h_prev, n, out=K_z)                        # (5') h_{t-1} − n
+    act.backprop(c.gate_activation, z, K_z)                # (3') ⊙ σ'(z)
+    if c.reset_after:
+        np.multiply(K_n, ghn, out=K_r)                     # (4') ⊙ gh_n
+        np.multiply(K_n, r, out=K_hn)                      # (2') ⊙ r
+    else:
+        np.copyto(K_r, h_prev)                             # (7') dr = d(r ⊙ h) ⊙ h_{t-1}
+        np.copyto(K_hn, r)                                 # (7') d(r ⊙ h) ⊙ r to dh_next
+    act.backprop(c.gate_activation, r, K_r)                # (3') ⊙ σ'(r)
+    K = workspace("gru K", (L, 4, N, H), dtype)
+    np.copyto(K, K4.transpose(1, 0, 2, 3))
+    return K
 
 
 def gru_backward(dy, dh_n, cache):
@@ -122,53 +198,69 @@ def gru_backward(dy, dh_n, cache):
     None for zeros). Returns dx (T, N, D), dh0 (N, H) and a dict of parameter gradients.
     """
     c = cache
-    T, N, _ = c.x.shape
+    T, N, D = c.x.shape
     H = c.S.shape[-1]
+    dtype = c.S.dtype
     h_in, _ = split_states(c.S, c.reverse)
-    dGi = np.empty((T, N, 3 * H), dtype=c.S.dtype)         # dgi for every t: (1') after the loop
-    dGh = np.empty((T, N, 3 * H), dtype=c.S.dtype)         # dgh for every t: (2') likewise
+    s = c.output_mask
+    dh_next = np.zeros((N, H), dtype) if dh_n is None else dh_n.copy()   # written in place
+    dh = np.empty((N, H), dtype=dtype)
+    D4 = np.empty((4, N, H), dtype=dtype)                 # da_r, da_z, dgh_n, da_n (torch)
+    dz_h = np.empty((N, H), dtype=dtype)                  # dh ⊙ z
     W_hn = c.W_hh[2 * H:]
-    dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n
-    for t in reversed(time_steps(T, c.reverse)):
-        if dy is None:
-            dh = dh_next
-        else:                                              # (6') s_t ⊙ dy_t + dh_next
-            dh = (dy[t] if c.output_mask is None else dy[t] * c.output_mask[t]) + dh_next
-        if c.mask is not None:                             # (6')
-            dh_skip = dh * (1 - c.mask[t])
-            dh = dh * c.mask[t]
-        rz, n = c.rz[t], c.n[t]
-        r, z = rz[:, :H], rz[:, H:]
-        dgi, dgh = dGi[t], dGh[t]
-        dr, dz, dn = dgi[:, :H], dgi[:, H:2 * H], dgi[:, 2 * H:]   # (3')-(5') write into dgi
-        np.multiply(dh, 1 - z, out=dn)                     # (5')
-        np.multiply(dh, h_in[t] - n, out=dz)
-        act.backprop(c.cell_activation, n, dn)             # (4') da_n
-        if c.reset_after:
-            np.multiply(dn, c.gh_n[t], out=dr)             # (4') dr
-        else:
-            d_rh = dn @ W_hn                               # (7') d(r ⊙ h)
-            np.multiply(d_rh, h_in[t], out=dr)             # (7') dr
-        act.backprop(c.gate_activation, rz, dgi[:, :2 * H])    # (3') da_r, da_z
-        dgh[:, :2 * H] = dgi[:, :2 * H]                    # (2') dgh
-        dh_next = dh * z                                   # (5') carried to step t−1 ...
-        if c.reset_after:
-            np.multiply(dn, r, out=dgh[:, 2 * H:])         # (2')
-            dh_next += dgh @ c.W_hh                        # (1') ... plus through the gates
-        else:
-            dgh[:, 2 * H:] = dn                            # (7') dgh_n = da_n
-            dh_next += dgh[:, :2 * H] @ c.W_hh[:2 * H]     # (1') ... through r and z
-            dh_next += d_rh * r                            # (7') ... and through r ⊙ h
-        if c.mask is not None:
-            dh_next += dh_skip
-    dx = input_grad(dGi, c.W_ih)                           # (1') every dx_t in one product
-    if c.reset_after:
-        dW_hh = weight_grad(dGh, h_in)                     # (1')(2')
-    else:                                                  # (2') rows r, z; (7') rows n
-        dW_hh = np.concatenate([weight_grad(dGh[..., :2 * H], h_in),
-                                weight_grad(dGh[..., 2 * H:], c.gh_n)])
-    grads = {"W_ih": weight_grad(dGi, c.x), "W_hh": dW_hh}
+    dx = np.empty((T, N, D), dtype=dtype)
+    dW_ih = np.zeros((3 * H, D), dtype)
+    dW_hh = np.zeros((3 * H, H), dtype)
+    db_ih, db_hh = np.zeros(3 * H, dtype), np.zeros(3 * H, dtype)
+    for lo, hi, steps in chunks(T, not c.reverse, N, H):  # the forward's steps, backwards
+        L = hi - lo
+        K = _local_derivatives(c, lo, hi, h_in)
+        Z = c.gates[lo:hi, 1]
+        G = workspace("gru dG", (L, N, 4 * H), dtype)     # rows dgh (r | z | n) | da_n
+        for t in steps:
+            k = t - lo
+            upstream(dy, s, t, dh_next, out=dh)            # (6') s_t ⊙ dy_t + dh_next
+            if c.mask is not None:                         # (6')
+                dh_skip = dh * (1 - c.mask[t])
+                dh *= c.mask[t]
+            row = G[k]
+            np.multiply(dh, Z[k], out=dz_h)                # (5') dh ⊙ z, to dh_next
+            if c.reset_after:
+                np.multiply(dh, K[k], out=D4)              # (3')(4')(2') all four at once
+                np.copyto(row.reshape(N, 4, H), D4.transpose(1, 0, 2))
+                np.matmul(row[:, :3 * H], c.W_hh, out=dh_next)   # (1') through the gates
+            else:
+                np.multiply(dh, K[k, 1], out=D4[1])        # (3') da_z
+                np.multiply(dh, K[k, 3], out=D4[3])        # (4') da_n
+                d_rh = D4[3] @ W_hn                        # (7') d(r ⊙ h)
+                np.multiply(d_rh, K[k, 0], out=D4[0])      # (7')(3') da_r
+                np.copyto(D4[2], D4[3])                    # (7') dgh_n = da_n
+                np.copyto(row.reshape(N, 4, H), D4.transpose(1, 0, 2))
+                np.matmul(row[:, :2 * H], c.W_hh[:2 * H], out=dh_next)   # (1') r and z
+                d_rh *= K[k, 2]                            # (7') d(r ⊙ h) ⊙ r
+                dh_next += d_rh
+            dh_next += dz_h                                # (5')
+            if c.mask is not None:
+                dh_next += dh_skip
+        rows = G.reshape(L * N, 4 * H)                    # (1') one product each per chunk
+        gi_rz, gi_n = rows[:, :2 * H], rows[:, 3 * H:]     # dgi = da_r | da_z | da_n
+        X = c.x[lo:hi].reshape(L * N, D)
+        dxc = dx[lo:hi].reshape(L * N, D)
+        np.matmul(gi_rz, c.W_ih[:2 * H], out=dxc)
+        dxc += gi_n @ c.W_ih[2 * H:]
+        dW_ih[:2 * H] += gi_rz.T @ X
+        dW_ih[2 * H:] += gi_n.T @ X
+        if c.reset_after:                                  # dgh = da_r | da_z | r ⊙ da_n
+            dW_hh += rows[:, :3 * H].T @ h_in[lo:hi].reshape(L * N, H)
+        else:                                              # (7') rows n: Σ da_nᵀ (r ⊙ h)
+            dW_hh[:2 * H] += gi_rz.T @ h_in[lo:hi].reshape(L * N, H)
+            dW_hh[2 * H:] += gi_n.T @ c.gates[lo:hi, 2].reshape(L * N, H)
+        if c.has_bias:
+            sums = rows.sum(axis=0)
+            db_ih[:2 * H] += sums[:2 * H]
+            db_ih[2 * H:] += sums[3 * H:]
+            db_hh += sums[:3 * H]
+    grads = {"W_ih": dW_ih, "W_hh": dW_hh}
     if c.has_bias:
-        grads["b_ih"] = dGi.sum(axis=(0, 1))
-        grads["b_hh"] = dGh.sum(axis=(0, 1))
+        grads["b_ih"], grads["b_hh"] = db_ih, db_hh
     return dx, dh_next, grads

@@ -35,21 +35,35 @@ as the gradients of h_n and c_n):
 
 Every σ' and φ' is taken from the activation's output (σ' = σ(1 − σ), tanh' = 1 − tanh²),
 so the forward keeps the activated gates, never the pre-activations; the backward recomputes
-φ(c_t) from c_t (one call per step) rather than keep it. The cell state's update (4) is
-additive, so its backward (4') only multiplies, dc_next ← dc ⊙ f: gradients survive many steps
-when f stays near 1.
+φ(c_t) from c_t rather than keep it. The cell state's update (4) is additive, so its backward
+(4') only multiplies, dc_next ← dc ⊙ f: gradients survive many steps when f stays near 1.
 
-Layout. Each step's gates are kept gate by gate, as one (4, N, H) block in the order
-i, f, o, g (not torch's i, f, g, o): every gate is then a contiguous (N, H) array, and the
-three σ gates form one (3, N, H) block, so σ runs once over them and φ once over g. (On small
-layers a NumPy call on a contiguous array costs about a third of the same call on a column
-slice of an (N, 4H) array.) The rows of W_ih, W_hh and the bias are put in this order once
-per sequence (``_ifog``); the products that need the gates side by side, h W_hhᵀ and da W_hh,
-see them as an (N, 4H) row block; and the weight gradients go back to torch's order at the
-end. Only the places of the numbers change, not their values.
+How the engine arranges this (the numbers are the textbook's, to rounding):
+- Layout. Each step's gates are kept gate by gate, one (4, N, H) block in torch's order
+  i, f, g, o, so every elementwise line runs on a contiguous (N, H) array (a NumPy call on a
+  contiguous array costs a third to a half of the same call on a column slice of (N, 4H)).
+  The products that need the gates side by side, h W_hhᵀ and da W_hh, see them as (N, 4H).
+- One exp for all four gates. With the default σ = sigmoid and φ = tanh (and no peepholes),
+  the rows of W_ih, W_hh and the bias are scaled once per sequence by −1 (i, f, o) and −2 (g),
+  so that a step's (1) gives −a_i, −a_f, −2a_g, −a_o, and one pass e = exp(·), then
+  1 / (1 + e), gives σ(a_i), σ(a_f), σ(2a_g), σ(a_o) at once; tanh(a_g) = 2σ(2a_g) − 1.
+  (Scaling by −1 and −2 is exact in floating point.)
+- Chunks (_sequence.chunks). The loop runs over chunks of about 512 rows (steps × batch):
+  the input half of (1) is one matrix product per chunk into a reused workspace; inference
+  keeps no per-step cache, so its memory does not grow with T beyond the output.
+- Backward. Only dh and dc have to be carried step by step. Everything (2')-(5') multiply
+  them by is known from the forward, so it is computed for a whole chunk in a few passes
+  before the chunk's loop (``_local_derivatives``):
+      K_o = φ(c_t) ⊙ σ'(o)       da_o = dh ⊙ K_o                       (5')(2')
+      K_c = o ⊙ φ'(c_t)          dc   = dc_next + dh ⊙ K_c             (5')
+      K_i = g ⊙ σ'(i)            da_i = dc ⊙ K_i                       (4')(2')
+      K_f = c_{t-1} ⊙ σ'(f)      da_f = dc ⊙ K_f                       (4')(2')
+      K_g = i ⊙ φ'(g)            da_g = dc ⊙ K_g                       (4')(3')
+  and the loop keeps eight NumPy calls per step: dh, da_o, dc (2), da_i, da_f, da_g,
+  dc_next ← dc ⊙ f, and the product dh_next ← da W_hh (plus the copy of da into the (N, 4H)
+  rows that product reads). dx, dW_ih, dW_hh and db are one product each per chunk.
 
-The readable version is minirnn/textbook/lstm.py; the equation numbers refer to it. As in
-rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
+The readable version is minirnn/textbook/lstm.py; the equation numbers refer to it.
 """
 import functools
 from dataclasses import dataclass
@@ -58,18 +72,8 @@ from typing import Optional
 import numpy as np
 
 from . import activations as act
-from ._sequence import (final_state, input_grad, project_inputs, split_states, state_buffer,
-                        time_steps, transposed, weight_grad)
-
-
-@functools.lru_cache(maxsize=None)
-def _ifog(H):
-    """Row orders between torch's gate blocks i | f | g | o and i | f | o | g: (there, back).
-    Made once per H (a short sequence would otherwise spend 5% of its time here)."""
-    there = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
-    back = np.argsort(there)
-    there.flags.writeable = back.flags.writeable = False
-    return there, back
+from ._sequence import (chunks, final_state, split_states, state_buffer, transposed,
+                        upstream, workspace)
 
 
 def _peepholes(w_ci, w_cf, w_co):
@@ -82,17 +86,26 @@ def _peepholes(w_ci, w_cf, w_co):
     return np.stack([w_ci, w_cf, w_co])[:, None, :]
 
 
+@functools.lru_cache(maxsize=None)
+def _gate_scale(H, dtype):
+    """(4H, 1) column: −1 on the rows of i, f, o and −2 on those of g (see "One exp"); made
+    once per H and dtype (a cell's single step would otherwise spend 5% of its time here)."""
+    scale = np.repeat(np.array([-1.0, -1.0, -2.0, -1.0], dtype), H)[:, None]
+    scale.flags.writeable = False
+    return scale
+
+
 @dataclass
 class LSTMCache:
     """What the backward pass needs from one forward pass over a sequence."""
     x: np.ndarray                 # (T, N, D) inputs
     S: np.ndarray                 # (T+1, N, P) h_0 and every h_t
     C: np.ndarray                 # (T+1, N, H) c_0 and every c_t
-    gates: np.ndarray             # (T, 4, N, H) i, f, o, g after their activations
-    W_ih: np.ndarray              # (4H, D) rows in the order i | f | o | g
-    W_hh: np.ndarray              # (4H, P) rows in the order i | f | o | g
+    gates: np.ndarray             # (T, 4, N, H) i, f, g, o after their activations
+    W_ih: np.ndarray              # (4H, D)
+    W_hh: np.ndarray              # (4H, P)
     W_hr: Optional[np.ndarray]    # (P, H) or None
-    peep: Optional[tuple]         # (w_ci, w_cf, w_co), each (H,), or None
+    peep: Optional[np.ndarray]    # (3, 1, H): w_ci, w_cf, w_co, or None
     has_bias: bool
     gate_activation: str
     cell_activation: str
@@ -103,62 +116,144 @@ class LSTMCache:
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
                  gate_activation="sigmoid", cell_activation="tanh", w_ci=None, w_cf=None,
-                 w_co=None, mask=None, output_mask=None, reverse=False):
+                 w_co=None, mask=None, output_mask=None, reverse=False, keep_cache=True):
     """Run an LSTM over a sequence.
 
     x (T, N, D), h0 (N, P), c0 (N, H), w_ci, w_cf, w_co (H,) all three or none (peepholes,
     (8)), mask and output_mask (T, N, 1) or None (see (7); output_mask None: s_t = m_t).
-    Returns y (T, N, P), h_n (N, P), c_n (N, H) and the cache for ``lstm_backward``
-    (whose ``gates`` (T, 4, N, H), in the order i, f, o, g, and ``C`` arrays also serve for
-    inspecting the gates).
+    Returns y (T, N, P), h_n (N, P), c_n (N, H) and the cache for ``lstm_backward``, or None
+    with ``keep_cache=False`` (inference: no per-step state is kept).
     """
-    T, N, _ = x.shape
+    T, N, D = x.shape
     H = W_hh.shape[0] // 4
+    dtype = c0.dtype
     peep = _peepholes(w_ci, w_cf, w_co)
-    IFOG, _ = _ifog(H)
-    W_ih, W_hh = W_ih[IFOG], W_hh[IFOG]                    # (1) copies, rows i|f|o|g (Layout)
-    bias = None if b_ih is None else (b_ih + b_hh)[IFOG]   # (1) the biases only appear summed
-    A_in = project_inputs(x, W_ih, bias)                   # (1) input half: one matmul, all t
-    gates = np.empty((T, 4) + c0.shape, dtype=c0.dtype)   # (T, 4, N, H): (2)(3), for backward
-    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T in one buffer, no copies
-    C, c_in, c_out = state_buffer(c0, T, reverse)          # c_0..c_T likewise
-    tc = np.empty(c0.shape, dtype=c0.dtype)               # φ(c_t) of the current step
-    W_hhT = transposed(W_hh)                               # contiguous: faster per-step matmul
-    W_hrT = None if W_hr is None else transposed(W_hr)     # (6) likewise
-    i_g = np.empty(c0.shape, dtype=c0.dtype)              # scratch for i ⊙ g
+    fused = gate_activation == "sigmoid" and cell_activation == "tanh" and peep is None
+    bias = None if b_ih is None else b_ih + b_hh           # (1) the biases only appear summed
+    W_in, W_rec = W_ih, W_hh
+    if fused:                                              # "One exp": scaled rows
+        scale = _gate_scale(H, np.dtype(dtype))
+        W_in, W_rec = W_ih * scale, W_hh * scale
+        bias = None if bias is None else bias * scale[:, 0]
+    W_in4, W_rec4 = _by_gate(W_in), _by_gate(W_rec)        # (4, D, H), (4, P, H): "Layout"
+    bias4 = None if bias is None else bias.reshape(4, 1, H)
+    W_hrT = None if W_hr is None else transposed(W_hr)     # (6) contiguous: faster matmul
+    S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T: the output, no copies
+    if keep_cache:
+        gates = np.empty((T, 4, N, H), dtype=dtype)       # (2)(3) for every t, for backward
+        C, c_in, c_out = state_buffer(c0, T, reverse)      # c_0..c_T likewise
+    else:                                                  # one gate block, two cell states
+        gates = [np.empty((4, N, H), dtype=dtype)] * T    #   taking turns
+        pair = np.empty((2, N, H), dtype=dtype)
+        c_in, c_out = [None] * T, [None] * T
+        for k, t in enumerate(range(T - 1, -1, -1) if reverse else range(T)):
+            c_in[t], c_out[t] = pair[k % 2], pair[1 - k % 2]
+        pair[0] = c0
+    done = None if mask is None else mask == 0             # (7) the steps each row skips
+    tc = np.empty((N, H), dtype=dtype)                    # φ(c_t), then o ⊙ φ(c_t)
+    i_g = np.empty((N, H), dtype=dtype)                   # i ⊙ g
+    one = np.ones((4, N, H), dtype=dtype)                 # (NumPy is faster with an array
+    phi = act.function(cell_activation, dtype, N * H)      #   than with the scalar 1)
+    views = [(gates[t], tuple(gates[t]), h_in[t], h_out[t], c_in[t], c_out[t])
+             for t in range(T)]                            # made once, not at every step
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
-        for t in time_steps(T, reverse):
-            a = gates[t]                                   # (4, N, H): a_i, a_f, a_o, a_g
-            recurrent = h_in[t] @ W_hhT                    # (1) recurrent half, (N, 4H)
-            np.add(A_in[t].reshape(N, 4, H), recurrent.reshape(N, 4, H),
-                   out=a.transpose(1, 0, 2))               # (1) both halves, gate by gate
-            if peep is None:
-                act.apply(gate_activation, a[:3])          # (2) i, f, o: one call, one block
-            else:
-                a[:2] += peep[:2] * c_in[t]                # (8) a_i, a_f see c_{t-1}
-                act.apply(gate_activation, a[:2])          # (2) i, f (o after (4))
-            act.apply(cell_activation, a[3])               # (3) g
-            i, f, o, g = a
-            c = np.multiply(f, c_in[t], out=c_out[t])      # (4)
-            c += np.multiply(i, g, out=i_g)
-            if peep is not None:
-                o += peep[2] * c                           # (8) a_o sees c_t
-                act.apply(gate_activation, o)              # (2) o
-            act.apply(cell_activation, c, out=tc)          # (5) φ(c_t)
-            if W_hr is None:
-                h = np.multiply(o, tc, out=h_out[t])       # (5)
-            else:
-                h = np.matmul(o * tc, W_hrT, out=h_out[t])     # (6)
-            if mask is not None:                           # (7) masked steps keep the state
-                done = mask[t] == 0
-                np.copyto(h, h_in[t], where=done)
-                np.copyto(c, c_in[t], where=done)
+        for lo, hi, steps in chunks(T, reverse, N, H):
+            A = workspace("lstm A", (4, (hi - lo) * N, H), dtype)   # (1) input half, one
+            np.matmul(x[lo:hi].reshape(-1, D), W_in4, out=A)        # product per chunk
+            if bias4 is not None:
+                A += bias4
+            A_t = A.reshape(4, hi - lo, N, H).transpose(1, 0, 2, 3)   # (L, 4, N, H) view
+            for t in steps:
+                a, (i, f, g, o), h_prev, h, c_prev, c = views[t]     # a: (4, N, H)
+                np.matmul(h_prev, W_rec4, out=a)           # (1) recurrent half, gate by gate
+                a += A_t[t - lo]                           # (1) plus the input half
+                if fused:                                  # (2)(3) one exp, all four gates
+                    np.exp(a, out=a)
+                    a += one
+                    np.reciprocal(a, out=a)
+                    g += g                                 # (3) tanh(a_g) = 2σ(2a_g) − 1
+                    g -= one[0]
+                else:
+                    if peep is not None:
+                        a[:2] += peep[:2] * c_prev         # (8) a_i, a_f see c_{t-1}
+                    act.apply(gate_activation, a[:2])      # (2) i, f
+                    act.apply(cell_activation, g)          # (3) g
+                    if peep is None:
+                        act.apply(gate_activation, o)      # (2) o
+                np.multiply(f, c_prev, out=c)              # (4)
+                c += np.multiply(i, g, out=i_g)
+                if peep is not None:
+                    o += peep[2] * c                       # (8) a_o sees c_t
+                    act.apply(gate_activation, o)          # (2) o
+                phi(c, tc)                                 # (5) φ(c_t)
+                if W_hr is None:
+                    np.multiply(o, tc, out=h)              # (5)
+                else:
+                    np.matmul(np.multiply(o, tc, out=tc), W_hrT, out=h)   # (6)
+                if done is not None:                       # (7) masked steps keep the state
+                    np.copyto(h, h_prev, where=done[t])
+                    np.copyto(c, c_prev, where=done[t])
     if output_mask is None:
         output_mask = mask
     y = h_out if output_mask is None else h_out * output_mask      # (7) y_t = s_t ⊙ h_t
+    h_n = final_state(S, reverse)
+    if not keep_cache:
+        return y, h_n, pair[T % 2].copy(), None
     cache = LSTMCache(x, S, C, gates, W_ih, W_hh, W_hr, peep, b_ih is not None,
                       gate_activation, cell_activation, mask, output_mask, reverse)
-    return y, final_state(S, reverse), final_state(C, reverse), cache
+    return y, h_n, final_state(C, reverse), cache
+
+
+def _by_gate(W):
+    """(4H, K) weight rows -> (4, K, H): gate k's block transposed, contiguous, so that one
+    batched product x @ W4 writes every gate's (N, H) block of (1) in place."""
+    H = W.shape[0] // 4
+    return np.ascontiguousarray(W.reshape(4, H, -1).transpose(0, 2, 1))
+
+
+def _local_derivatives(cc, lo, hi, c_in, c_out):
+    """K_i, K_f, K_g, K_o, K_c (see "Backward") of the steps lo..hi−1 as one (L, 5, N, H)
+    workspace (L = hi − lo), and φ(c_t) as another (L, N, H), by whole-chunk passes.
+
+    The passes run on contiguous (L, N, H) arrays (the same pass over a gate's strided slice
+    of the cache costs several times more), so the chunk's gates are first copied out gate by
+    gate, and the results copied into the step-major layout the loop reads, one copy each."""
+    L, _, N, H = cc.gates[lo:hi].shape
+    dtype = cc.gates.dtype
+    i, f, g, o = gates = workspace("lstm gates", (4, L, N, H), dtype)
+    np.copyto(gates, cc.gates[lo:hi].transpose(1, 0, 2, 3))
+    K5 = workspace("lstm K5", (5, L, N, H), dtype)
+    K_i, K_f, K_g, K_o, K_c = K5
+    tc = workspace("lstm tc", (L, N, H), dtype)
+    c_prev = c_in[lo:hi]
+    act.apply(cc.cell_activation, c_out[lo:hi], out=tc)    # φ(c_t)
+    if cc.gate_activation == "sigmoid" and cc.cell_activation == "tanh":
+        np.subtract(1, o, out=K_o)                         # σ' = σ(1 − σ), tanh' = 1 − tanh²
+        K_o *= o
+        K_o *= tc                                          # φ(c_t) ⊙ σ'(o)
+        np.multiply(tc, tc, out=K_c)
+        np.subtract(1, K_c, out=K_c)
+        K_c *= o                                           # o ⊙ φ'(c_t)
+        np.subtract(1, i, out=K_i)
+        K_i *= i
+        K_i *= g                                           # g ⊙ σ'(i)
+        np.subtract(1, f, out=K_f)
+        K_f *= f
+        K_f *= c_prev                                      # c_{t-1} ⊙ σ'(f)
+        np.multiply(g, g, out=K_g)
+        np.subtract(1, K_g, out=K_g)
+        K_g *= i                                           # i ⊙ φ'(g)
+    else:                                                  # any activations: f' from f's output
+        for K_j, value, y, name in ((K_o, tc, o, cc.gate_activation),
+                                    (K_c, o, tc, cc.cell_activation),
+                                    (K_i, g, i, cc.gate_activation),
+                                    (K_f, c_prev, f, cc.gate_activation),
+                                    (K_g, i, g, cc.cell_activation)):
+            np.copyto(K_j, value)
+            act.backprop(name, y, K_j)
+    K = workspace("lstm K", (L, 5, N, H), dtype)
+    np.copyto(K, K5.transpose(1, 0, 2, 3))
+    return K, tc
 
 
 def lstm_backward(dy, dh_n, dc_n, cache):
@@ -169,76 +264,77 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     parameter gradients.
     """
     cc = cache
-    T, N, _ = cc.x.shape
+    T, N, D = cc.x.shape
     H = cc.C.shape[-1]
     P = cc.S.shape[-1]
     dtype = cc.S.dtype
     h_in, _ = split_states(cc.S, cc.reverse)
     c_in, c_out = split_states(cc.C, cc.reverse)
-    gact, cact = cc.gate_activation, cc.cell_activation
-    dG = np.empty((4, N, H), dtype=dtype)                 # (2')(3') da of one step, by gate
-    di, df, do, dg = dG
-    dA = np.empty((T, N, 4 * H), dtype=dtype)             # da for every t, rows i|f|o|g: (1')
-    tc = np.empty((N, H), dtype=dtype)                    # φ(c_t) of the current step
-    dHp = OT = None                                        # with a projection: dh and
-    if cc.W_hr is not None:                                #   o ⊙ φ(c_t) for every t
-        dHp, OT = np.empty((T, N, P), dtype=dtype), np.empty((T, N, H), dtype=dtype)
-    dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n
-    dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n
-    peep = cc.peep
-    for t in reversed(time_steps(T, cc.reverse)):
-        if dy is None:
-            dh = dh_next
-        else:                                              # (7') s_t ⊙ dy_t + dh_next
-            dh = (dy[t] if cc.output_mask is None else dy[t] * cc.output_mask[t]) + dh_next
-        if cc.mask is not None:                            # (7')
-            m = cc.mask[t]
-            dh_skip, dc_skip = dh * (1 - m), dc_next * (1 - m)
-            dh, dc_next = dh * m, dc_next * m
-        a = cc.gates[t]
-        i, f, o, g = a
-        act.apply(cact, c_out[t], out=tc)                  # (5') needs φ(c_t): recomputed
-        if cc.W_hr is not None:                            # (6')
-            dHp[t] = dh
-            np.multiply(o, tc, out=OT[t])
-            dh = dh @ cc.W_hr
-        np.multiply(dh, tc, out=do)                        # (5') do
-        dc = act.backprop(cact, tc, dh * o)                # (5') dc
-        dc += dc_next
-        if peep is not None:
-            act.backprop(gact, o, do)                      # (8') da_o first ...
-            dc += do * peep[2]                             # (8') ... for dc
-        np.multiply(dc, g, out=di)                         # (4') di
-        np.multiply(dc, c_in[t], out=df)                   # (4') df
-        np.multiply(dc, i, out=dg)                         # (4') dg
-        dc_next = np.multiply(dc, f, out=dc)               # (4') carried to step t−1
-        if peep is None:
-            act.backprop(gact, a[:3], dG[:3])              # (2') σ' for i, f, o
-        else:
-            act.backprop(gact, a[:2], dG[:2])              # (2') σ' for i, f
-            dc_next += di * peep[0]                        # (8')
-            dc_next += df * peep[1]                        # (8')
-        act.backprop(cact, g, dg)                          # (3') φ' for g
-        da = dA[t]                                         # (1') the products need da as
-        np.copyto(da.reshape(N, 4, H), dG.transpose(1, 0, 2))   # one (N, 4H) row block
-        dh_next = da @ cc.W_hh                             # (1') carried to step t−1
-        if cc.mask is not None:
-            dh_next += dh_skip
-            dc_next += dc_skip
-    dx = input_grad(dA, cc.W_ih)                           # (1') every dx_t in one product
-    _, torch_order = _ifog(H)                              # rows i | f | o | g -> i | f | g | o
-    grads = {"W_ih": weight_grad(dA, cc.x)[torch_order],   # (1') one product each
-             "W_hh": weight_grad(dA, h_in)[torch_order]}
+    peep, W_hr, s = cc.peep, cc.W_hr, cc.output_mask
+    dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n.copy()   # written in place
+    dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n.copy()
+    dh = np.empty((N, P), dtype=dtype)                    # (7') dh of the current step
+    B = np.empty((5, N, H), dtype=dtype)                  # da_i, da_f, da_g, da_o and dc
+    dG, ifg, oc, da_i, da_f, da_o, dc = B[:4], B[:3], B[3:], B[0], B[1], B[3], B[4]
+    dx = np.empty((T, N, D), dtype=dtype)
+    grads = {"W_ih": np.zeros((4 * H, D), dtype), "W_hh": np.zeros((4 * H, P), dtype)}
+    db = np.zeros(4 * H, dtype)
+    if W_hr is not None:
+        grads["W_hr"] = np.zeros((P, H), dtype)
+    if peep is not None:
+        dpeep = np.zeros((3, H), dtype)                   # dw_ci, dw_cf, dw_co
+    for lo, hi, steps in chunks(T, not cc.reverse, N, H):    # the forward's steps, backwards
+        L = hi - lo
+        K, tc = _local_derivatives(cc, lo, hi, c_in, c_out)
+        F = cc.gates[lo:hi, 1]                            # f, for dc_next ← dc ⊙ f
+        dA = workspace("lstm dA", (L, N, 4 * H), dtype)   # da of the chunk's steps: (1')
+        dHp = None if W_hr is None else workspace("lstm dHp", (L, N, P), dtype)
+        K_oc, K_ifg = K[:, 3:], K[:, :3]                # multiply dh, and dc: see "Backward"
+        for t in steps:
+            k = t - lo
+            upstream(dy, s, t, dh_next, out=dh)            # (7') s_t ⊙ dy_t + dh_next
+            if cc.mask is not None:                        # (7')
+                m = cc.mask[t]
+                dh_skip, dc_skip = dh * (1 - m), dc_next * (1 - m)
+                dh *= m
+                dc_next *= m
+            dhc = dh                                       # dh as the cell sees it, (N, H)
+            if W_hr is not None:                           # (6')
+                dHp[k] = dh
+                dhc = dh @ W_hr
+            np.multiply(dhc, K_oc[k], out=oc)              # (5')(2') da_o; (5') dh ⊙ K_c
+            dc += dc_next                                  # (5') dc
+            if peep is not None:
+                dc += da_o * peep[2]                       # (8')
+            np.multiply(dc, K_ifg[k], out=ifg)             # (4')(2')(3') da_i, da_f, da_g
+            np.multiply(dc, F[k], out=dc_next)             # (4') carried to step t−1
+            if peep is not None:
+                dc_next += da_i * peep[0]                  # (8')
+                dc_next += da_f * peep[1]
+            da = dA[k]                                     # (1') the products need da as
+            np.copyto(da.reshape(N, 4, H), dG.transpose(1, 0, 2))   # one (N, 4H) row block
+            np.matmul(da, cc.W_hh, out=dh_next)            # (1') carried to step t−1
+            if cc.mask is not None:
+                dh_next += dh_skip
+                dc_next += dc_skip
+        rows = dA.reshape(L * N, 4 * H)                   # (1') one product each per chunk
+        np.matmul(rows, cc.W_ih, out=dx[lo:hi].reshape(L * N, D))
+        grads["W_ih"] += rows.T @ cc.x[lo:hi].reshape(L * N, D)
+        grads["W_hh"] += rows.T @ h_in[lo:hi].reshape(L * N, P)
+        if cc.has_bias:
+            db += rows.sum(axis=0)
+        if W_hr is not None:                               # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
+            np.multiply(cc.gates[lo:hi, 3], tc, out=tc)
+            grads["W_hr"] += dHp.reshape(L * N, P).T @ tc.reshape(L * N, H)
+        if peep is not None:                               # (8') Σ over t and n
+            dA4 = dA.reshape(L, N, 4, H)
+            dpeep[0] += np.einsum("tnh,tnh->h", dA4[:, :, 0], c_in[lo:hi])
+            dpeep[1] += np.einsum("tnh,tnh->h", dA4[:, :, 1], c_in[lo:hi])
+            dpeep[2] += np.einsum("tnh,tnh->h", dA4[:, :, 3], c_out[lo:hi])
     if cc.has_bias:
-        db = dA.sum(axis=(0, 1))[torch_order]
         grads["b_ih"], grads["b_hh"] = db, db.copy()
-    if cc.W_hr is not None:                                # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
-        grads["W_hr"] = weight_grad(dHp, OT)
-    if peep is not None:                                   # (8') Σ over t and n
-        dA4 = dA.reshape(T, N, 4, H)                       # blocks i, f, o, g
-        grads["w_ci"] = np.einsum("tnh,tnh->h", dA4[:, :, 0], c_in)
-        grads["w_cf"] = np.einsum("tnh,tnh->h", dA4[:, :, 1], c_in)
-        grads["w_co"] = np.einsum("tnh,tnh->h", dA4[:, :, 2], c_out)
+    if peep is not None:
+        grads["w_ci"], grads["w_cf"], grads["w_co"] = dpeep[0], dpeep[1], dpeep[2]
     return dx, dh_next, dc_next, grads
 
 
@@ -247,10 +343,10 @@ def lstm_gates(cache):
 
     A dict of arrays i, f, g, o (after their activations) and c (c_t, after (7)), each
     (T, N, H), in input time order: index t is the step that read x[t], for reverse too.
-    The cache keeps the gates as (T, 4, N, H) in the order i, f, o, g (see Layout above) and
+    The cache keeps the gates as (T, 4, N, H) in the order i, f, g, o (see Layout above) and
     c_t in the state buffer C (T+1, N, H), whose first or last row is c_0.
     """
-    gates = {name: cache.gates[:, k].copy() for k, name in enumerate("ifog")}
+    gates = {name: cache.gates[:, k].copy() for k, name in enumerate("ifgo")}
     _, c_out = split_states(cache.C, cache.reverse)
     gates["c"] = c_out.copy()
     return gates

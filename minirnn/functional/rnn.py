@@ -28,8 +28,8 @@ from typing import Optional
 import numpy as np
 
 from . import activations as act
-from ._sequence import (final_state, input_grad, project_inputs, split_states, state_buffer,
-                        time_steps, transposed, weight_grad)
+from ._sequence import (chunks, final_state, input_grad, split_states, state_buffer,
+                        time_steps, transposed, weight_grad, workspace)
 
 
 @dataclass
@@ -47,29 +47,35 @@ class RNNCache:
 
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
-                mask=None, reverse=False, *, output_mask=None):
+                mask=None, reverse=False, *, output_mask=None, keep_cache=True):
     """Run an SRN over a sequence.
 
     x (T, N, D), h0 (N, H), mask and output_mask (T, N, 1) or None (see (3); output_mask
     None means s_t = m_t).
-    Returns y (T, N, H) outputs, h_n (N, H) final state, and the cache for ``rnn_backward``.
+    Returns y (T, N, H) outputs, h_n (N, H) final state, and the cache for ``rnn_backward``
+    (None with ``keep_cache=False``).
     """
-    T = x.shape[0]
+    T, N, D = x.shape
+    H = W_hh.shape[0]
     bias = None if b_ih is None else b_ih + b_hh           # (1) the biases only appear summed
-    A = project_inputs(x, W_ih, bias)                      # (1) input half: one matmul, all t
     S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T in one buffer, no copies
     W_hhT = transposed(W_hh)                               # contiguous: faster per-step matmul
-    for t in time_steps(T, reverse):
-        h = np.matmul(h_in[t], W_hhT, out=h_out[t])        # (1) recurrent half, into the buffer
-        h += A[t]                                          # (1) a_t, in place
-        act.apply(nonlinearity, h)                         # (2) h_t = φ(a_t), in place
-        if mask is not None:                               # (3) masked steps keep h
-            np.copyto(h, h_in[t], where=mask[t] == 0)
+    for lo, hi, steps in chunks(T, reverse, N, H):         # (1) input half: one matmul per
+        A = workspace("rnn A", (hi - lo, N, H), x.dtype)   #   chunk of steps (_sequence.py)
+        np.matmul(x[lo:hi].reshape(-1, D), W_ih.T, out=A.reshape(-1, H))
+        if bias is not None:
+            A += bias
+        for t in steps:
+            h = np.matmul(h_in[t], W_hhT, out=h_out[t])    # (1) recurrent half, into the buffer
+            h += A[t - lo]                                 # (1) a_t, in place
+            act.apply(nonlinearity, h)                     # (2) h_t = φ(a_t), in place
+            if mask is not None:                           # (3) masked steps keep h
+                np.copyto(h, h_in[t], where=mask[t] == 0)
     if output_mask is None:
         output_mask = mask
     y = h_out if output_mask is None else h_out * output_mask      # (3) y_t = s_t ⊙ h_t
-    cache = RNNCache(x, S, W_ih, W_hh, b_ih is not None, nonlinearity, mask, output_mask,
-                     reverse)
+    cache = None if not keep_cache else RNNCache(x, S, W_ih, W_hh, b_ih is not None,
+                                                 nonlinearity, mask, output_mask, reverse)
     return y, final_state(S, reverse), cache
 
 

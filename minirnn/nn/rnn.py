@@ -354,7 +354,8 @@ class RNN(RNNBase):
     def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         W_ih, W_hh, b_ih, b_hh, _ = weights
         y, h, cache = K.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, self.nonlinearity,
-                                    reverse=reverse, **masks)
+                                    reverse=reverse, keep_cache=_config.is_grad_enabled(),
+                                    **masks)
         return y, h, None, cache
 
     def _direction_backward(self, K, dy, dh_n, dc_n, cache):
@@ -394,7 +395,8 @@ class GRU(RNNBase):
         y, h, cache = K.gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh,
                                     gate_activation=self.gate_activation,
                                     cell_activation=self.cell_activation,
-                                    reset_after=self.reset_after, reverse=reverse, **masks)
+                                    reset_after=self.reset_after, reverse=reverse,
+                                    keep_cache=_config.is_grad_enabled(), **masks)
         return y, h, None, cache
 
     def _direction_backward(self, K, dy, dh_n, dc_n, cache):
@@ -440,7 +442,7 @@ class LSTM(RNNBase):
     def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         return K.lstm_forward(x, h0, c0, *weights, gate_activation=self.gate_activation,
                               cell_activation=self.cell_activation, reverse=reverse,
-                              **peepholes, **masks)
+                              keep_cache=_config.is_grad_enabled(), **peepholes, **masks)
 
     def _direction_backward(self, K, dy, dh_n, dc_n, cache):
         return K.lstm_backward(dy, dh_n, dc_n, cache)
@@ -464,7 +466,7 @@ class LSTM(RNNBase):
         K = _config.kernels()
         with self._blas_threads(N):
             y, h_n, c_n, caches, drops = self._run(K, x, h0, c0, masks)
-        self._last = (caches, unbatched, K)
+        self._last = (caches, unbatched, K) if _config.is_grad_enabled() else "no_grad"
         self._push(_LayerCache(caches, drops, unbatched, T, N, K))
         if unbatched:
             h_n, c_n = h_n[:, 0], c_n[:, 0]
@@ -503,6 +505,9 @@ class LSTM(RNNBase):
         """
         if self._last is None:
             raise RuntimeError("LSTM.last_gates: run a forward pass first")
+        if self._last == "no_grad":
+            raise RuntimeError("LSTM.last_gates: the last forward ran under no_grad, which "
+                               "keeps no gates; run it with gradients enabled to inspect them")
         caches, unbatched, K = self._last
         per_direction = [K.lstm_gates(c) for layer in caches for c in layer]
         out = {k: np.stack([g[k] for g in per_direction]) for k in ("i", "f", "g", "o", "c")}

@@ -129,14 +129,15 @@ def gru_step_backward(dh, cache):
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sigmoid",
                 cell_activation="tanh", reset_after=True, mask=None, output_mask=None,
-                reverse=False):
+                reverse=False, keep_cache=True):
     """Run a GRU over a sequence: the step of (1) to (5), T times.
 
     x (T, N, D), h0 (N, H), W_ih (3H, D), W_hh (3H, H), b_ih (3H,) and b_hh (3H,) or both
     None, activations and reset_after as for ``gru_step_forward``, mask and output_mask
     (T, N, 1) of 0/1 or None (m_t and s_t of (6); output_mask None means s_t = m_t),
     reverse: run t = T−1..0.
-    Returns y (T, N, H), h_n (N, H) and a SequenceCache for ``gru_backward``.
+    Returns y (T, N, H), h_n (N, H) and a SequenceCache for ``gru_backward`` (None with
+    ``keep_cache=False``: inference needs no backward).
     """
     x, h0 = x.copy(), h0.copy()        # the caches keep them; the caller may change theirs
     T = x.shape[0]
@@ -155,7 +156,8 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
         h = h_t
     weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()
                if w is not None}
-    return np.stack(ys), h, SequenceCache(steps, order, weights, mask, s)
+    cache = SequenceCache(steps, order, weights, mask, s) if keep_cache else None
+    return np.stack(ys), h, cache
 
 
 def gru_backward(dy, dh_n, cache):

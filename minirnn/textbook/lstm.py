@@ -147,14 +147,15 @@ def lstm_step_backward(dh, dc, cache):
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
                  gate_activation="sigmoid", cell_activation="tanh", w_ci=None, w_cf=None,
-                 w_co=None, mask=None, output_mask=None, reverse=False):
+                 w_co=None, mask=None, output_mask=None, reverse=False, keep_cache=True):
     """Run an LSTM over a sequence: the step of (1) to (6), T times.
 
     x (T, N, D), h0 (N, P), c0 (N, H), W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and b_hh (4H,)
     or both None, W_hr (P, H) or None, activations and peepholes as for
     ``lstm_step_forward``, mask and output_mask (T, N, 1) of 0/1 or None (m_t and s_t of (7);
     output_mask None means s_t = m_t), reverse: run t = T−1..0.
-    Returns y (T, N, P), h_n (N, P), c_n (N, H) and a SequenceCache for ``lstm_backward``.
+    Returns y (T, N, P), h_n (N, P), c_n (N, H) and a SequenceCache for ``lstm_backward`` (None with
+    ``keep_cache=False``: inference needs no backward).
     """
     x, h0, c0 = x.copy(), h0.copy(), c0.copy()   # the caches keep them; the caller may
                                                  # change theirs
@@ -175,7 +176,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
         h, c = h_t, c_t
     weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, W_hr=W_hr,
                                      w_ci=w_ci, w_cf=w_cf, w_co=w_co).items() if w is not None}
-    return np.stack(ys), h, c, SequenceCache(steps, order, weights, mask, s)
+    cache = SequenceCache(steps, order, weights, mask, s) if keep_cache else None
+    return np.stack(ys), h, c, cache
 
 
 def lstm_backward(dy, dh_n, dc_n, cache):

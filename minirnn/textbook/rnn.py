@@ -90,14 +90,14 @@ def masked_output(dy, cache, t):
 
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
-                mask=None, reverse=False, *, output_mask=None):
+                mask=None, reverse=False, *, output_mask=None, keep_cache=True):
     """Run an SRN over a sequence: the step of (1) and (2), T times.
 
     x (T, N, D), h0 (N, H), W_ih (H, D), W_hh (H, H), b_ih (H,) and b_hh (H,) or both None,
     nonlinearity as for ``rnn_step_forward``, mask and output_mask (T, N, 1) of 0/1 or None
     (m_t and s_t of (3); output_mask None means s_t = m_t), reverse: run t = T−1..0.
     Returns y (T, N, H) outputs, h_n (N, H) the final state, and a SequenceCache
-    for ``rnn_backward``.
+    for ``rnn_backward`` (None with ``keep_cache=False``: inference needs no backward).
     """
     x, h0 = x.copy(), h0.copy()        # the caches keep them; the caller may change theirs
     T = x.shape[0]
@@ -113,7 +113,8 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
         h = h_t
     weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()
                if w is not None}
-    return np.stack(ys), h, SequenceCache(steps, order, weights, mask, s)
+    cache = SequenceCache(steps, order, weights, mask, s) if keep_cache else None
+    return np.stack(ys), h, cache
 
 
 def rnn_backward(dy, dh_n, cache):
