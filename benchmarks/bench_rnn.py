@@ -196,7 +196,7 @@ def bench_one(kind, T, N, D, H, dtype, torch, repeat, inference=False, layers=1,
         check_same("dx", dx, tdx.numpy(), dtype)
 
     gemm = gemm_alone(kind, T, N, D, H, dtype, inference, layers, dirs)
-    t_ours, t_torch, t_gemm = median_times([ours, theirs, gemm], repeat, budget=30.0)
+    t_ours, t_torch, t_gemm = median_times([ours, theirs, gemm], repeat, budget=30.0, blocks=5)
     flops = matmul_flops(kind, T, N, D, H, layers, dirs) * (1 if inference else 3)
     tracemalloc.start()
     ours()
