@@ -11,6 +11,9 @@ then this tool.
                                                # redraw it after a change to the plotting)
     python tools/update_results.py --check     # exit 1 and name what differs; write nothing
 
+It also writes the performance tables of docs/performance.md and README from the benchmark's
+JSON files in docs/perf/ (tools/perf_tables.py says which commands write them).
+
 In README the generated text sits between marker lines, ``<!-- digitsum:book:start -->`` and
 ``<!-- digitsum:book:end -->`` (and ``better``, and ``default``: how long the default run
 takes); everything outside them is left alone. Each
@@ -31,6 +34,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from minirnn.demos import digitsum, explode  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import perf_tables  # noqa: E402
 
 RESULTS = {"book": "docs/digitsum/book.json", "better": "docs/digitsum/better.json"}
 EXPLODE = "docs/digitsum/explode.json"
@@ -151,12 +156,12 @@ def runs_csv(res):
     return "\n".join(lines) + "\n"
 
 
-def replace_between(text, name, block):
+def replace_between(text, name, block, path=README):
     """``text`` with the lines between <!-- name:start --> and <!-- name:end --> replaced."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     pattern = re.compile(re.escape(start) + r"\n.*?" + re.escape(end), flags=re.S)
     if len(pattern.findall(text)) != 1:
-        raise ValueError(f"expected one {start} ... {end} block in README.md")
+        raise ValueError(f"expected one {start} ... {end} block in {path}")
     return pattern.sub(lambda _: f"{start}\n{block}{end}", text)
 
 
@@ -172,6 +177,11 @@ def generated():
         files[f"docs/digitsum/{recipe}.csv"] = runs_csv(res)
     readme = replace_between(readme, "digitsum:default", default_block(load(RESULTS["book"])))
     files[README] = readme
+    for (path, name), block in perf_tables.blocks().items():   # the benchmark's results
+        if path not in files:
+            with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+                files[path] = f.read()
+        files[path] = replace_between(files[path], name, block, path)
     return files
 
 
