@@ -42,7 +42,8 @@ How the engine arranges this (the numbers are the textbook's, to rounding):
 - Layout. Each step's gates are kept gate by gate, one (4, N, H) block in torch's order
   i, f, g, o, so every elementwise line runs on a contiguous (N, H) array (a NumPy call on a
   contiguous array costs a third to a half of the same call on a column slice of (N, 4H)).
-  The products that need the gates side by side, h W_hhᵀ and da W_hh, see them as (N, 4H).
+  The forward's h_{t-1} W_hhᵀ is one batched product, h @ W4 with W4 (4, P, H), writing each
+  gate's block in place; the backward's da W_hh reads da as one (N, 4H) row block.
 - One exp for all four gates. With the default σ = sigmoid and φ = tanh (and no peepholes),
   the rows of W_ih, W_hh and the bias are scaled once per sequence by −1 (i, f, o) and −2 (g),
   so that a step's (1) gives −a_i, −a_f, −2a_g, −a_o, and one pass e = exp(·), then
