@@ -161,6 +161,19 @@ def check_same(name, ours, theirs, dtype):
         raise AssertionError(f"minirnn and torch disagree on {name}: {err:.2e} > {tol:g}")
 
 
+def inference_fns(m, tm, x, xt, torch):
+    """The two timed functions of an inference entry: each library's forward under its
+    no_grad, returning the output."""
+    def ours():
+        with minirnn.no_grad():
+            return m(x)[0]
+
+    def theirs():
+        with torch.no_grad():
+            return tm(xt)[0]
+    return ours, theirs
+
+
 def bench_one(kind, T, N, D, H, dtype, torch, repeat, inference=False, layers=1, bidir=False):
     rng = np.random.default_rng(0)
     m, tm = make_pair(kind, D, H, layers, bidir, dtype, torch)
@@ -171,13 +184,7 @@ def bench_one(kind, T, N, D, H, dtype, torch, repeat, inference=False, layers=1,
     dyt = torch.from_numpy(dy.copy())
 
     if inference:
-        def ours():
-            with minirnn.no_grad():
-                return m(x)[0]
-
-        def theirs():
-            with torch.no_grad():
-                return tm(xt)[0]
+        ours, theirs = inference_fns(m, tm, x, xt, torch)
         check_same("the output", ours(), theirs().numpy(), dtype)
     else:
         xt.requires_grad_(True)

@@ -63,3 +63,28 @@ def test_machine_facts_name_the_blas_and_the_threads():
     facts = bench.machine_facts(torch)
     assert facts["cores"] >= 1 and facts["torch_threads"] >= 1
     assert facts["blas"] and facts["numpy"] == np.__version__
+
+
+floor_spec = importlib.util.spec_from_file_location("bench_floor",
+                                                    ROOT / "benchmarks" / "bench_floor.py")
+floor = importlib.util.module_from_spec(floor_spec)
+floor_spec.loader.exec_module(floor)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_floor_loops_compute_torchs_lstm(dtype):
+    """bench_floor.py's bare and folded loops are the LSTM (measure checks both, and minirnn,
+    against torch before timing) and it reports every column over torch's time."""
+    r = floor.measure(5, 3, 4, 6, dtype, torch, blocks=1, budget=0.0)
+    assert set(r["over_torch"]) == {"torch", "minirnn", "bare loop", "folded", "bound"}
+    assert all(np.isfinite(v) and v > 0 for v in r["ms"].values())
+
+
+def test_a_wrong_floor_loop_stops_the_floor_benchmark(monkeypatch):
+    real = floor.bare_loops
+
+    def off_by_one(x, W_ih, W_hh, b):
+        return real(x, W_ih, W_hh, b + 1)
+    monkeypatch.setattr(floor, "bare_loops", off_by_one)
+    with pytest.raises(AssertionError, match="bare loop disagrees with torch"):
+        floor.measure(5, 3, 4, 6, "float64", torch, blocks=1, budget=0.0)

@@ -52,3 +52,16 @@ def test_a_run_names_the_command_that_wrote_it(path):
 def test_the_runs_are_on_one_machine():
     machines = [perf.load(p)["machine"] for p in perf.RUNS + [perf.DEFAULT]]
     assert len({(m["cpu"], m["numpy"], m["torch"], m["blas"]) for m in machines}) == 1
+
+
+def test_the_floor_run_supports_what_the_page_reads_from_it():
+    """docs/performance.md ("Where the floor is") reads from floor.json: the bare loop above
+    1.2x torch on the two 32-unit layers, minirnn above its own bare loop, the bound below
+    torch; and the file names the command that wrote it."""
+    res = perf.load(perf.FLOOR)
+    assert res["command"] == f"python benchmarks/bench_floor.py --json {perf.FLOOR}"
+    rows = {(r["T"], r["N"], r["D"], r["H"], r["dtype"]): r["over_torch"] for r in res["rows"]}
+    for entry in [(35, 8, 32, 32, "float32"), (35, 64, 32, 32, "float32")]:
+        assert rows[entry]["bare loop"] > 1.2, entry
+    for o in rows.values():
+        assert o["minirnn"] > o["bare loop"] and o["bound"] < 1.0

@@ -11,6 +11,7 @@ tests/test_documented_numbers.py checks that the docs are what this builds.
     docs/perf/before-threads1.json   the same one-thread run on the engine before this
         arrangement (commit 51b046c), for the gains
     docs/perf/elementwise.json       python benchmarks/bench_elementwise.py --json ...
+    docs/perf/floor.json             python benchmarks/bench_floor.py --json ...
 """
 import json
 import os
@@ -21,6 +22,7 @@ RUNS = [f"docs/perf/threads1-run{k}.json" for k in (1, 2, 3)]
 DEFAULT = "docs/perf/default-threads.json"
 BEFORE = "docs/perf/before-threads1.json"
 ELEMENTWISE = "docs/perf/elementwise.json"
+FLOOR = "docs/perf/floor.json"
 TRAINING = {"one thread": "docs/perf/training-threads1.json",
             "default threads": "docs/perf/training-default.json"}
 LARGE = [(35, 64, 32, 256), (35, 32, 256, 256), (100, 64, 128, 512)]
@@ -34,7 +36,7 @@ def load(path):
 
 def available():
     """True once every results file exists (before the first runs, no tables are built)."""
-    paths = RUNS + [DEFAULT, BEFORE, ELEMENTWISE] + list(TRAINING.values())
+    paths = RUNS + [DEFAULT, BEFORE, ELEMENTWISE, FLOOR] + list(TRAINING.values())
     return all(os.path.exists(os.path.join(ROOT, p)) for p in paths)
 
 
@@ -184,6 +186,17 @@ def elementwise_block(res):
     return "\n".join(lines) + "\n"
 
 
+def floor_block(res):
+    lines = ["| LSTM inference, one thread each (T, N, D, H) | torch ms | minirnn | bare loop | "
+             "folded | bound |", "|---|---|---|---|---|---|"]
+    for r in res["rows"]:
+        o = r["over_torch"]
+        lines.append(f"| ({size(r)}) {r['dtype']} | {r['ms']['torch']:.3f} | "
+                     f"{o['minirnn']:.2f} | {o['bare loop']:.2f} | {o['folded']:.2f} | "
+                     f"{o['bound']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def readme_block(runs, default, training):
     last = runs[-1]
     lines = ["| minirnn / torch (below 1: minirnn faster) | median | max |", "|---|---|---|"]
@@ -213,4 +226,5 @@ def blocks():
             (page, "perf:training"): training_block(training),
             (page, "perf:before"): before_block(load(BEFORE), runs[-1]),
             (page, "perf:elementwise"): elementwise_block(load(ELEMENTWISE)),
+            (page, "perf:floor"): floor_block(load(FLOOR)),
             ("README.md", "perf:summary"): readme_block(runs, default, training)}
