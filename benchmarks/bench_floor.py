@@ -99,7 +99,7 @@ def bare_loops(x, W_ih, W_hh, b):
             cell_and_h(t, Zh[t + 1])
         return Zh[1:]
 
-    c_bound = np.zeros((N, H), dtype)
+    c_bound = np.random.default_rng(0).uniform(-2, 2, (N, H)).astype(dtype)   # a c_t's range
 
     def bound():
         for t in range(T):

@@ -16,6 +16,8 @@ Both work on arrays of any shape, so a cell activates all of its gates with a fe
 Inside time loops the sequence functions call them under one ``np.errstate(over="ignore")``
 (see ``sigmoid``) instead of entering it at every step.
 """
+import functools
+
 import numpy as np
 
 # what each role accepts: every name is defined on all reals and has a derivative written from
@@ -70,8 +72,8 @@ def function(name, dtype, size):
     """``name`` as a function f(x, out) for arrays of ``dtype`` and ``size`` elements, chosen
     once so that a loop calls NumPy directly."""
     if name == "tanh" and (np.dtype(dtype) != np.float64 or size < TANH_VIA_EXP):
-        return lambda x, out: np.tanh(x, out=out)
-    return lambda x, out: apply(name, x, out)
+        return np.tanh                                     # np.tanh(x, out): NumPy itself
+    return functools.partial(apply, name)
 
 
 def apply(name, x, out=None):

@@ -35,7 +35,8 @@ Backward, given dy_t from above and dh_next flowing back from step t+1:
 How the engine arranges this (the numbers are the textbook's, to rounding):
 - Layout. Each step's r, z, gh_n (or r ⊙ h_{t-1} in Cho's form) and n are kept as one
   (4, N, H) block, gate by gate, so every elementwise line runs on a contiguous (N, H) array;
-  gh of (2) is one batched product h_{t-1} @ W_hh3 writing r's, z's and n's blocks in place.
+  gh of (2) is one batched product h_{t-1} @ W_rec3 (3, H, H) writing r's, z's and n's
+  blocks in place.
 - The rows of r and z in W_ih, W_hh and the summed bias are scaled by −1 once per sequence,
   so σ is exp, then 1 / (1 + e): no negation per step.
 - Chunks, as in lstm.py: (1) is one product per chunk of steps, and inference keeps no
@@ -110,10 +111,12 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
     S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T: the output, no copies
     if keep_cache:
         gates = np.empty((T, 4, N, H), dtype=dtype)       # r, z, gh_n, n for every t
-        views = [(gates[t], h_in[t], h_out[t]) for t in range(T)]
+        blocks = list(gates)
+        parts = [(b[:3], b[:2], *b) for b in blocks]
     else:                                                  # one block, reused at every step
-        block = np.empty((4, N, H), dtype=dtype)
-        views = [(block, h_in[t], h_out[t]) for t in range(T)]
+        blocks = [np.empty((4, N, H), dtype=dtype)] * T
+        parts = [(blocks[0][:3], blocks[0][:2], *blocks[0])] * T
+    views = list(zip(parts, h_in, h_out))                  # made once, not at every step
     done = None if mask is None else mask == 0             # (6) the steps each row skips
     one = np.ones((2, N, H), dtype=dtype)                 # (faster than the scalar 1)
     phi = act.function(cell_activation, dtype, N * H)
@@ -125,11 +128,10 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
                 A += bias
             A_t = A.reshape(3, hi - lo, N, H).transpose(1, 0, 2, 3)  # (L, 3, N, H) view
             for t in steps:
-                a, h_prev, h = views[t]
-                rz, r, z, ghn, n = a[:2], a[0], a[1], a[2], a[3]
+                (rzg, rz, r, z, ghn, n), h_prev, h = views[t]   # rzg: gh_r, gh_z, gh_n
                 gi = A_t[t - lo]
                 if reset_after:
-                    np.matmul(h_prev, W_rec3, out=a[:3])   # (2) gh_r, gh_z, gh_n
+                    np.matmul(h_prev, W_rec3, out=rzg)     # (2) gh_r, gh_z, gh_n
                     ghn += b_hn                            # (2) gh_n with b_hn
                 else:
                     np.matmul(h_prev, W_rec3, out=rz)      # (2) gh_r, gh_z
@@ -206,6 +208,7 @@ def gru_backward(dy, dh_n, cache):
     dh_next = np.zeros((N, H), dtype) if dh_n is None else dh_n.copy()   # written in place
     dh = np.empty((N, H), dtype=dtype)
     D4 = np.empty((4, N, H), dtype=dtype)                 # da_r, da_z, dgh_n, da_n (torch)
+    D4_rows = D4.transpose(1, 0, 2)                       # the same as (N, 4, H)
     dz_h = np.empty((N, H), dtype=dtype)                  # dh ⊙ z
     W_hn = c.W_hh[2 * H:]
     dx = np.empty((T, N, D), dtype=dtype)
@@ -217,6 +220,7 @@ def gru_backward(dy, dh_n, cache):
         K = _local_derivatives(c, lo, hi, h_in)
         Z = c.gates[lo:hi, 1]
         G = workspace("gru dG", (L, N, 4 * H), dtype)     # rows dgh (r | z | n) | da_n
+        G_gates = G.reshape(L, N, 4, H)                   # G[k] seen gate by gate
         for t in steps:
             k = t - lo
             upstream(dy, s, t, dh_next, out=dh)            # (6') s_t ⊙ dy_t + dh_next
@@ -227,7 +231,7 @@ def gru_backward(dy, dh_n, cache):
             np.multiply(dh, Z[k], out=dz_h)                # (5') dh ⊙ z, to dh_next
             if c.reset_after:
                 np.multiply(dh, K[k], out=D4)              # (3')(4')(2') all four at once
-                np.copyto(row.reshape(N, 4, H), D4.transpose(1, 0, 2))
+                np.copyto(G_gates[k], D4_rows)
                 np.matmul(row[:, :3 * H], c.W_hh, out=dh_next)   # (1') through the gates
             else:
                 np.multiply(dh, K[k, 1], out=D4[1])        # (3') da_z
@@ -235,7 +239,7 @@ def gru_backward(dy, dh_n, cache):
                 d_rh = D4[3] @ W_hn                        # (7') d(r ⊙ h)
                 np.multiply(d_rh, K[k, 0], out=D4[0])      # (7')(3') da_r
                 np.copyto(D4[2], D4[3])                    # (7') dgh_n = da_n
-                np.copyto(row.reshape(N, 4, H), D4.transpose(1, 0, 2))
+                np.copyto(G_gates[k], D4_rows)
                 np.matmul(row[:, :2 * H], c.W_hh[:2 * H], out=dh_next)   # (1') r and z
                 d_rh *= K[k, 2]                            # (7') d(r ⊙ h) ⊙ r
                 dh_next += d_rh

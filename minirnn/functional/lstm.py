@@ -49,9 +49,10 @@ How the engine arranges this (the numbers are the textbook's, to rounding):
   so that a step's (1) gives −a_i, −a_f, −2a_g, −a_o, and one pass e = exp(·), then
   1 / (1 + e), gives σ(a_i), σ(a_f), σ(2a_g), σ(a_o) at once; tanh(a_g) = 2σ(2a_g) − 1.
   (Scaling by −1 and −2 is exact in floating point.)
-- Chunks (_sequence.chunks). The loop runs over chunks of about 512 rows (steps × batch):
-  the input half of (1) is one matrix product per chunk into a reused workspace; inference
-  keeps no per-step cache, so its memory does not grow with T beyond the output.
+- Chunks (_sequence.chunks). The loop runs over chunks of steps holding about 2¹⁷ numbers
+  of state each (steps × batch × H; 512 rows of 256 units): the input half of (1) is one
+  matrix product per chunk into a reused workspace; inference keeps no per-step cache, so
+  its memory does not grow with T beyond the output.
 - Backward. Only dh and dc have to be carried step by step. Everything (2')-(5') multiply
   them by is known from the forward, so it is computed for a whole chunk in a few passes
   before the chunk's loop (``_local_derivatives``):
@@ -60,9 +61,10 @@ How the engine arranges this (the numbers are the textbook's, to rounding):
       K_i = g ⊙ σ'(i)            da_i = dc ⊙ K_i                       (4')(2')
       K_f = c_{t-1} ⊙ σ'(f)      da_f = dc ⊙ K_f                       (4')(2')
       K_g = i ⊙ φ'(g)            da_g = dc ⊙ K_g                       (4')(3')
-  and the loop keeps eight NumPy calls per step: dh, da_o, dc (2), da_i, da_f, da_g,
-  dc_next ← dc ⊙ f, and the product dh_next ← da W_hh (plus the copy of da into the (N, 4H)
-  rows that product reads). dx, dW_ih, dW_hh and db are one product each per chunk.
+  and the loop keeps seven NumPy calls per step: dh; da_o and dh ⊙ K_c together (K_o and
+  K_c side by side); dc; da_i, da_f and da_g together; dc_next ← dc ⊙ f; the copy of da into
+  the (N, 4H) rows the product reads; and the product dh_next ← da W_hh. dx, dW_ih, dW_hh
+  and db are one product each per chunk.
 
 The readable version is minirnn/textbook/lstm.py; the equation numbers refer to it.
 """
@@ -143,8 +145,9 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     if keep_cache:
         gates = np.empty((T, 4, N, H), dtype=dtype)       # (2)(3) for every t, for backward
         C, c_in, c_out = state_buffer(c0, T, reverse)      # c_0..c_T likewise
+        blocks = list(gates)
     else:                                                  # one gate block, two cell states
-        gates = [np.empty((4, N, H), dtype=dtype)] * T    #   taking turns
+        blocks = [np.empty((4, N, H), dtype=dtype)] * T   #   taking turns
         pair = np.empty((2, N, H), dtype=dtype)
         c_in, c_out = [None] * T, [None] * T
         for k, t in enumerate(range(T - 1, -1, -1) if reverse else range(T)):
@@ -155,8 +158,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     i_g = np.empty((N, H), dtype=dtype)                   # i ⊙ g
     one = np.ones((4, N, H), dtype=dtype)                 # (NumPy is faster with an array
     phi = act.function(cell_activation, dtype, N * H)      #   than with the scalar 1)
-    views = [(gates[t], tuple(gates[t]), h_in[t], h_out[t], c_in[t], c_out[t])
-             for t in range(T)]                            # made once, not at every step
+    parts = [tuple(b) for b in blocks] if keep_cache else [tuple(blocks[0])] * T
+    views = list(zip(blocks, parts, h_in, h_out, c_in, c_out))   # made once, not every step
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
         for lo, hi, steps in chunks(T, reverse, N, H):
             A = workspace("lstm A", (4, (hi - lo) * N, H), dtype)   # (1) input half, one
@@ -276,7 +279,8 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n.copy()
     dh = np.empty((N, P), dtype=dtype)                    # (7') dh of the current step
     B = np.empty((5, N, H), dtype=dtype)                  # da_i, da_f, da_g, da_o and dc
-    dG, ifg, oc, da_i, da_f, da_o, dc = B[:4], B[:3], B[3:], B[0], B[1], B[3], B[4]
+    ifg, oc, da_i, da_f, da_o, dc = B[:3], B[3:], B[0], B[1], B[3], B[4]
+    dG_rows = B[:4].transpose(1, 0, 2)                    # da_i..da_o as (N, 4, H)
     dx = np.empty((T, N, D), dtype=dtype)
     grads = {"W_ih": np.zeros((4 * H, D), dtype), "W_hh": np.zeros((4 * H, P), dtype)}
     db = np.zeros(4 * H, dtype)
@@ -291,6 +295,7 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         dA = workspace("lstm dA", (L, N, 4 * H), dtype)   # da of the chunk's steps: (1')
         dHp = None if W_hr is None else workspace("lstm dHp", (L, N, P), dtype)
         K_oc, K_ifg = K[:, 3:], K[:, :3]                # multiply dh, and dc: see "Backward"
+        dA_gates = dA.reshape(L, N, 4, H)                 # dA[k] seen gate by gate
         for t in steps:
             k = t - lo
             upstream(dy, s, t, dh_next, out=dh)            # (7') s_t ⊙ dy_t + dh_next
@@ -312,9 +317,8 @@ def lstm_backward(dy, dh_n, dc_n, cache):
             if peep is not None:
                 dc_next += da_i * peep[0]                  # (8')
                 dc_next += da_f * peep[1]
-            da = dA[k]                                     # (1') the products need da as
-            np.copyto(da.reshape(N, 4, H), dG.transpose(1, 0, 2))   # one (N, 4H) row block
-            np.matmul(da, cc.W_hh, out=dh_next)            # (1') carried to step t−1
+            np.copyto(dA_gates[k], dG_rows)                # (1') the products need da as
+            np.matmul(dA[k], cc.W_hh, out=dh_next)         #   one (N, 4H) row block
             if cc.mask is not None:
                 dh_next += dh_skip
                 dc_next += dc_skip

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import activations as act
 from ._sequence import (chunks, final_state, input_grad, split_states, state_buffer,
-                        time_steps, transposed, weight_grad, workspace)
+                        time_steps, transposed, upstream, weight_grad, workspace)
 
 
 @dataclass
@@ -93,13 +93,7 @@ def rnn_backward(dy, dh_n, cache):
     dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n    # carried back into h_t
     for t in reversed(time_steps(T, c.reverse)):
         da = dA[t]                                         # holds dh until (2') turns it into da
-        if dy is None:
-            np.copyto(da, dh_next)
-        elif c.output_mask is None:
-            np.add(dy[t], dh_next, out=da)                 # dh = dy_t + dh_next, in da's place
-        else:
-            np.multiply(dy[t], c.output_mask[t], out=da)   # (3') s_t ⊙ dy_t + dh_next
-            da += dh_next
+        upstream(dy, c.output_mask, t, dh_next, out=da)    # (3') s_t ⊙ dy_t + dh_next
         if c.mask is not None:                             # (3')
             dh_skip = da * (1 - c.mask[t])
             da *= c.mask[t]

@@ -76,15 +76,15 @@ def _plain(value):
 def check_grad(p, i, owner):
     """Parameter ``i``'s ``.grad``: an ndarray of its ``.data``'s shape and dtype."""
     g, w = p.grad, p.data
+    if isinstance(g, np.ndarray) and g.shape == w.shape and g.dtype == w.dtype:
+        return g                     # (checked every step: the message only on failure)
     expected = (f"expected parameter {i}'s .grad to be an array of shape {w.shape} and dtype "
                 f"{w.dtype} (as its .data)")
     if not isinstance(g, np.ndarray):
         raise TypeError(f"{owner}: {expected}, got {type(g).__name__}")
     if g.shape != w.shape:
         raise ValueError(f"{owner}: {expected}, got shape {g.shape}")
-    if g.dtype != w.dtype:
-        raise TypeError(f"{owner}: {expected}, got dtype {g.dtype}")
-    return g
+    raise TypeError(f"{owner}: {expected}, got dtype {g.dtype}")
 
 
 class Optimizer:
@@ -141,12 +141,12 @@ class Optimizer:
         weight). Returns the checked hyperparameters."""
         where = f"{type(self).__name__}.step"
         h = self._validate(self._hyperparameters(), where)
-        for i, p in enumerate(self.params):
-            g = check_grad(p, i, where)
-            # a finite sum means no NaN or inf (one pass, no temporary); only an infinite or
-            # NaN sum, rare, needs the element-wise look (large finite values can overflow it)
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = g.sum()
+        grads = [check_grad(p, i, where) for i, p in enumerate(self.params)]
+        # a finite sum means no NaN or inf (one pass, no temporary); only an infinite or NaN
+        # sum, rare, needs the element-wise look (large finite values can overflow it)
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals = [g.sum() for g in grads]
+        for i, (g, total) in enumerate(zip(grads, totals)):
             if not np.isfinite(total) and not np.isfinite(g).all():
                 raise ValueError(f"{where}: expected finite gradients, got "
                                  f"{g.size - np.isfinite(g).sum()} NaN or inf values in "

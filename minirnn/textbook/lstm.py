@@ -154,8 +154,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     or both None, W_hr (P, H) or None, activations and peepholes as for
     ``lstm_step_forward``, mask and output_mask (T, N, 1) of 0/1 or None (m_t and s_t of (7);
     output_mask None means s_t = m_t), reverse: run t = T−1..0.
-    Returns y (T, N, P), h_n (N, P), c_n (N, H) and a SequenceCache for ``lstm_backward`` (None with
-    ``keep_cache=False``: inference needs no backward).
+    Returns y (T, N, P), h_n (N, P), c_n (N, H) and a SequenceCache for ``lstm_backward``
+    (None with ``keep_cache=False``: inference needs no backward).
     """
     x, h0, c0 = x.copy(), h0.copy(), c0.copy()   # the caches keep them; the caller may
                                                  # change theirs
