@@ -1,7 +1,9 @@
 """The demos reproduce their documented numbers (fast settings where the default is long).
 
-by-hand values are compared exactly; training demos use their default seeds, so their
-results are deterministic on one machine.
+by-hand values are compared exactly. Training demos use their default seeds, but rounding
+differs between CPUs and BLAS kernels and training amplifies it, so a training run is compared
+with a committed record only for its first steps; after that the tests check what holds on any
+machine, with the margins measured across kernels.
 """
 import importlib.util
 import json
@@ -191,27 +193,48 @@ def test_digitsum_better_recipe_lstm(length):
     assert r["test_accuracy"] >= 0.95, r["test_accuracy"]
 
 
-def test_explode_logs_norms_and_clipping_tames_them(tmp_path):
-    """... and reproduces docs/digitsum/explode.json, the data of README's figure."""
+# explode.json is one machine's record (README says which). A training run is the same
+# computation everywhere only until rounding differences grow: the unclipped run multiplies them
+# by about 100 per step from step 8 on, so other BLAS kernels, NumPy's SIMD loops or the other
+# tier move its W_hh norm by 4e-12 at step 8 and 1e-5 at step 11 (the clipped run: by 1e-12 at
+# step 52, 1e-7 at step 79). Measured on this machine with OPENBLAS_CORETYPE=Sandybridge,
+# Haswell, NPY_DISABLE_CPU_FEATURES and the textbook tier: within 5e-15 up to these steps.
+EXACT_STEPS = {"no_clip": 6, "clip": 38}          # the clipped run: its whole first epoch
+RECORD_RTOL = 5e-6      # the record keeps 6 significant digits: half a unit of the 6th digit
+
+
+def test_explode_starts_as_recorded_and_clipping_tames_it(tmp_path):
+    """The first steps of both runs are docs/digitsum/explode.json's (the data of README's
+    figure) to the record's 6 digits; what follows is chaotic, so only what holds on every
+    machine is checked: the unclipped run explodes, then its gradients vanish and its loss
+    stays far above the clipped run's."""
     r = explode.run(out=tmp_path, verbose=False, results=tmp_path / "explode.json")
     committed = os.path.join(os.path.dirname(__file__), "..", "docs", "digitsum", "explode.json")
     with open(committed, encoding="utf-8") as f:
         committed = json.load(f)
     again = json.loads((tmp_path / "explode.json").read_text())
-    if again["impl"] == committed["impl"]:
-        assert again == committed
-    else:       # the other tier agrees to ~1e-12 per step; the unclipped run then diverges
-        for key in ("no_clip", "clip"):
-            np.testing.assert_allclose(again[key]["w_hh_norms"][:10],
-                                       committed[key]["w_hh_norms"][:10], rtol=1e-5)
+    assert {k: v for k, v in again.items() if k not in ("no_clip", "clip", "impl")} == {
+        k: v for k, v in committed.items() if k not in ("no_clip", "clip", "impl")}
+    for key, k in EXACT_STEPS.items():
+        np.testing.assert_allclose(r[key]["norms"]["W_hh"][:k], committed[key]["w_hh_norms"][:k],
+                                   rtol=RECORD_RTOL, atol=0, err_msg=key)
+    np.testing.assert_allclose(r["clip"]["losses"][0], committed["clip"]["losses"][0],
+                               rtol=RECORD_RTOL, atol=0)
     plain, clipped = r["no_clip"], r["clip"]
     steps = explode.EPOCHS * (300 // explode.BATCH + (300 % explode.BATCH > 0))
     for run in (plain, clipped):
         assert set(run["norms"]) == {"W_ih", "W_hh", "b"}
         assert all(len(v) == steps for v in run["norms"].values())
+    # Measured over 7 kernels and tiers (the record's, SkylakeX, Haswell, Sandybridge, NumPy
+    # without its AVX2/AVX-512 loops, both, the textbook tier): peak 121 at step 11 in all;
+    # median of the last 1000 unclipped norms 6e-7 to 1.3e-4; final loss per example 18.7-21.8
+    # unclipped, 3.12-3.22 clipped (ln 19 = 2.94); W_hh's norm 39.8-50.7 against 17.5-21.4;
+    # clipped test accuracy 0.03-0.11 (1/19 = 0.05).
     assert max(plain["norms"]["W_hh"]) > 10 * explode.MAX_NORM        # it does explode
+    assert np.median(plain["norms"]["W_hh"][-1000:]) < 1e-2          # then tanh saturates
     assert plain["losses"][-1] > 2 * clipped["losses"][-1]           # and never recovers
-    assert plain["weight_norms"]["W_hh"] > clipped["weight_norms"]["W_hh"]
+    assert plain["weight_norms"]["W_hh"] > 1.3 * clipped["weight_norms"]["W_hh"]
+    assert abs(clipped["losses"][-1] - np.log(19)) < 0.6 and clipped["test_accuracy"] < 0.2
     for name in ("grad_norms_no_clip.png", "grad_norms_clip.png", "grad_norms_W_hh.png"):
         assert_png(tmp_path / name)
 
