@@ -167,7 +167,11 @@ def test_digitsum_seeds_give_mean_and_range_of_the_single_seed_runs(tmp_path):
     assert cell["test_accuracy"] == round(sum(acc) / 2, 4)
     assert f"{min(acc):.2f}–{max(acc):.2f}" in both["table"]
     record = json.loads((tmp_path / "r.json").read_text())
-    assert record["seeds"] == [3, 4] and record["summary"] == both["summary"]
+    # not the seconds: the record averages its runs' rounded seconds, the run the unrounded,
+    # so under load the two can differ in their last digit
+    untimed = [[{k: v for k, v in c.items() if k != "seconds"} for c in summary]
+               for summary in (record["summary"], both["summary"])]
+    assert record["seeds"] == [3, 4] and untimed[0] == untimed[1]
     assert "--seed 3" in record["command"] and "--seeds 2" in record["command"]
     with pytest.raises(ValueError, match="seeds"):
         digitsum.run(seeds=0, **fast)
@@ -229,10 +233,10 @@ def test_explode_starts_as_recorded_and_clipping_tames_it(tmp_path):
     # without its AVX2/AVX-512 loops, both, the textbook tier): peak 121 at step 11 in all;
     # median of the last 1000 unclipped norms 6e-7 to 1.3e-4; final loss per example 18.7-21.8
     # unclipped, 3.12-3.22 clipped (ln 19 = 2.94); W_hh's norm 39.8-50.7 against 17.5-21.4;
-    # clipped test accuracy 0.03-0.11 (1/19 = 0.05).
-    assert max(plain["norms"]["W_hh"]) > 10 * explode.MAX_NORM        # it does explode
+    # clipped test accuracy 0.03-0.11 (1/19 = 0.05). docs/bptt.md states these bounds.
+    assert max(plain["norms"]["W_hh"]) > 100 > 10 * explode.MAX_NORM  # it does explode
     assert np.median(plain["norms"]["W_hh"][-1000:]) < 1e-2          # then tanh saturates
-    assert plain["losses"][-1] > 2 * clipped["losses"][-1]           # and never recovers
+    assert plain["losses"][-1] > 15 > 2 * clipped["losses"][-1]      # and never recovers
     assert plain["weight_norms"]["W_hh"] > 1.3 * clipped["weight_norms"]["W_hh"]
     assert abs(clipped["losses"][-1] - np.log(19)) < 0.6 and clipped["test_accuracy"] < 0.2
     for name in ("grad_norms_no_clip.png", "grad_norms_clip.png", "grad_norms_W_hh.png"):

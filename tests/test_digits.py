@@ -242,19 +242,28 @@ def test_unknown_cell_is_refused():
         digits.run(cells=("transformer",), verbose=False)
 
 
+# README's digits table and the demo's docstring are one machine's record (seed 0). Another CPU
+# rounds differently and 25 epochs amplify it: over seeds 0-2 and three kernels (the record's,
+# this AVX-512 machine's, OPENBLAS_CORETYPE=Sandybridge) the default run gave the SRN
+# 0.936-0.967, the LSTM 0.964-0.986, the GRU 0.975-0.986, and seed 0 differed from the record
+# by at most 0.022 (8 of 359 images).
+GATED_AT_LEAST, SRN_AT_LEAST, FROM_THE_RECORD = 0.95, 0.92, 0.04
+
+
 @pytest.mark.slow
-def test_default_run_reaches_097_with_the_gated_cells(tmp_path):
-    """The default settings (what `minirnn digits` runs): LSTM and GRU >= 0.97 test accuracy;
-    the numbers in the demo's docstring and in README's digits table, if there is one, are
-    what the run prints."""
+def test_default_run_keeps_the_documented_claims(tmp_path):
+    """The default settings (what `minirnn digits` runs): LSTM and GRU >= 0.95 test accuracy,
+    the SRN >= 0.92, and each cell within 0.04 of the numbers in the demo's docstring and in
+    README's digits table (the record), which agree with each other."""
     r = digits.run(out=tmp_path, verbose=False)
-    assert r["accuracy"]["lstm"] >= 0.97 and r["accuracy"]["gru"] >= 0.97, r["accuracy"]
+    acc = r["accuracy"]
+    assert min(acc["lstm"], acc["gru"]) >= GATED_AT_LEAST and acc["srn"] >= SRN_AT_LEAST, acc
     documented = re.search(r"^  default .*SRN (\S+)  LSTM (\S+)  GRU (\S+)$", digits.__doc__,
                            re.M).groups()
-    assert documented == tuple(f"{r['accuracy'][c]:.3f}" for c in ("srn", "lstm", "gru"))
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
-    section = re.search(r"^### Digits:.*?(?=^#)", readme, re.S | re.M)
-    rows = re.findall(r"^\| (SRN|LSTM|GRU) \| (\d\.\d{3}) \|", section.group(0) if section
-                      else "", re.M)                # the first number: the default run
-    for name, shown in rows:
-        assert f"{r['accuracy'][name.lower()]:.3f}" == shown, (name, shown, r["accuracy"])
+    section = re.search(r"^### Digits:.*?(?=^#)", readme, re.S | re.M).group(0)
+    rows = dict(re.findall(r"^\| (SRN|LSTM|GRU) \| (\d\.\d{3}) \|", section, re.M))
+    assert rows == dict(zip(("SRN", "LSTM", "GRU"), documented))    # the default column
+    assert f"within {FROM_THE_RECORD:g}" in section and f"at least {GATED_AT_LEAST:.2f}" in section
+    for name, shown in rows.items():
+        assert abs(acc[name.lower()] - float(shown)) <= FROM_THE_RECORD, (name, shown, acc)

@@ -1,11 +1,17 @@
 """Every DigitSum and explode number and figure in README and docs/digitsum comes from a
-results file a command wrote, and those files reproduce.
+results file a command wrote, and what the docs claim of a rerun holds.
+
+The results files are one machine's record (README names it). A run is the same computation on
+every CPU only until rounding differences grow: the first epochs are checked against the record
+to its 4 decimals, and the rest is checked as a statistic.
 
 Fast: README, docs/digitsum/*.md and *.csv are exactly what tools/update_results.py builds from
 the committed results files; each figure carries the hash of the data it was drawn from; each
-results file's summary is the summary of its runs. (That ``minirnn explode`` reproduces
-docs/digitsum/explode.json is checked in tests/test_demos.py, by the run it makes anyway.)
-Slow (``pytest -m slow``): re-running ``minirnn digitsum`` gives the committed runs, one
+results file's summary is the summary of its runs; every recorded run keeps the bounds the docs
+claim (tools/update_results.py's CLAIMS); a fresh run's first epochs are the recorded ones.
+(That ``minirnn explode`` starts as docs/digitsum/explode.json records is checked in
+tests/test_demos.py, by the run it makes anyway.)
+Slow (``pytest -m slow``): re-running ``minirnn digitsum`` keeps the claimed bounds, one
 (recipe, seed, length) at a time -- all of them together are the whole command again (the
 wall time is in each file; -k selects a part, e.g. ``-k "book and seed1 and L10"``).
 """
@@ -14,7 +20,8 @@ import os
 
 import pytest
 
-from minirnn import get_impl
+import numpy as np
+
 from minirnn.cli import build_parser
 from minirnn.demos import digitsum, explode
 
@@ -25,7 +32,10 @@ tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tool)
 
 RESULTS = {recipe: tool.load(path) for recipe, path in tool.RESULTS.items()}
-COMPARED = ("test_accuracy", "dev_accuracy", "epochs", "best_epoch")      # not the seconds
+# Measured with OPENBLAS_CORETYPE=Sandybridge and Haswell, NPY_DISABLE_CPU_FEATURES and the
+# textbook tier: the first 3 epochs' losses of both recorded curves agree within 4e-16.
+FIRST_EPOCHS = 3
+RECORD_ATOL = 5e-5 + 1e-9          # the curves keep 4 decimals: half a unit of the 4th
 
 
 @pytest.mark.parametrize("path", sorted(tool.generated()))
@@ -70,7 +80,27 @@ def test_the_readme_says_what_explode_runs():
     assert f"at {explode.MAX_NORM:g}" in line
 
 
-# ---- slow: the results reproduce -------------------------------------------------------------
+@pytest.mark.parametrize("recipe", sorted(RESULTS))
+def test_every_recorded_run_keeps_the_claimed_bounds(recipe):
+    """A claim the record itself breaks would be false; each (model, length) has one."""
+    res, claims = RESULTS[recipe], tool.CLAIMS[recipe]
+    assert set(claims) == {(m, L) for m in res["models"] for L in res["lengths"]}
+    for run in res["runs"]:
+        low, high = claims[run["model"], run["length"]]
+        assert low <= run["test_accuracy"] <= high, run
+
+
+@pytest.mark.parametrize("recipe", sorted(RESULTS))
+def test_a_fresh_run_starts_as_recorded(recipe):
+    """The recorded loss curves' first epochs, before rounding differences grow."""
+    c = RESULTS[recipe]["curves"]
+    r = digitsum.train_one(c["model"], c["length"], recipe, epochs=FIRST_EPOCHS, seed=c["seed"])
+    for key in ("train_loss", "dev_loss"):
+        np.testing.assert_allclose(r["history"][key], c[key][:FIRST_EPOCHS], rtol=0,
+                                   atol=RECORD_ATOL, err_msg=key)
+
+
+# ---- slow: a rerun keeps the claims ----------------------------------------------------------
 
 CELLS = [pytest.param(recipe, seed, length, id=f"{recipe}-seed{seed}-L{length}")
          for recipe, res in sorted(RESULTS.items()) for seed in res["seeds"]
@@ -79,20 +109,14 @@ CELLS = [pytest.param(recipe, seed, length, id=f"{recipe}-seed{seed}-L{length}")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe, seed, length", CELLS)
-def test_the_committed_digitsum_runs_reproduce(recipe, seed, length, tmp_path):
+def test_a_digitsum_rerun_keeps_the_claimed_bounds(recipe, seed, length, tmp_path):
+    """Not the record's numbers: on another CPU (or the other tier) the same seed gives another
+    run. What README claims of every run must hold on any CPU."""
     res = RESULTS[recipe]
-    if get_impl() != res["impl"]:
-        pytest.skip(f"the runs were made with the {res['impl']} tier; hundreds of epochs "
-                    f"amplify the tiers' 1e-12 differences into other runs")
     r = digitsum.run(models=res["models"], lengths=[length], recipe=recipe, full=True,
                      seed=seed, out=tmp_path, verbose=False, plots=False)
-    got = [{k: row[k] for k in ("model", "length", "seed") + COMPARED} for row in r["rows"]]
-    want = [{k: row[k] for k in ("model", "length", "seed") + COMPARED} for row in res["runs"]
-            if row["seed"] == seed and row["length"] == length]
-    assert got == want
-    if seed == res["seeds"][0] and res.get("gates") and length == len(digitsum.GATE_INPUT):
-        assert r["gate_prediction"] == res["gates"]["prediction"]
-        for key in ("i", "f", "o", "c"):
-            assert (r["gates"][key].round(4) == res["gates"][key]).all()
-    if seed == res["seeds"][0] and res.get("curves") and length == max(res["lengths"]):
-        assert r["curves"] == res["curves"]
+    assert [(row["model"], row["epochs"] <= res["settings"]["epochs"]) for row in r["rows"]] == [
+        (m, True) for m in res["models"]]
+    for row in r["rows"]:
+        low, high = tool.CLAIMS[recipe][row["model"], length]
+        assert low <= row["test_accuracy"] <= high, (row["model"], row["test_accuracy"])

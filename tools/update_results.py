@@ -38,6 +38,23 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import perf_tables  # noqa: E402
 
 RESULTS = {"book": "docs/digitsum/book.json", "better": "docs/digitsum/better.json"}
+# The results files (and explode.json) are the record of one machine. They reproduce bit for
+# bit on an AVX-512 AMD EPYC run as that machine with OPENBLAS_CORETYPE=Haswell
+# NPY_DISABLE_CPU_FEATURES=X86_V4,AVX512_ICL, and not without those settings.
+MACHINE = ("an AMD EPYC with AVX2 and FMA but no AVX-512 (2 cores), NumPy 2.4.6 with "
+           "scipy-openblas 0.3.31 (its Haswell kernel, one thread)")
+# What the docs claim of every single run, on any CPU and seed: (lowest, highest) test
+# accuracy per (model, length). Another CPU rounds differently, and hundreds of epochs amplify
+# that into other runs, so the record's numbers are not what a rerun gives; these bounds hold,
+# with a margin, for every run measured: the record, and seeds 1-3 rerun on this machine's own
+# AVX-512 kernels and with OPENBLAS_CORETYPE=Sandybridge (README says what they gave).
+# tests/test_documented_numbers.py checks the record against them, `pytest -m slow` a rerun.
+CLAIMS = {
+    "book": {("srn", 5): (0.45, 0.9), ("lstm", 5): (0.8, 1.0), ("gru", 5): (0.55, 0.9),
+             ("srn", 10): (0.2, 0.75), ("lstm", 10): (0.7, 1.0), ("gru", 10): (0.55, 0.9)},
+    "better": {("srn", 10): (0.75, 1.0), ("lstm", 10): (0.97, 1.0), ("gru", 10): (0.97, 1.0),
+               ("srn", 20): (0.0, 0.8), ("lstm", 20): (0.95, 1.0), ("gru", 20): (0.95, 1.0)},
+}
 EXPLODE = "docs/digitsum/explode.json"
 README = "README.md"
 TITLES = {"book": "The book's recipe", "better": "A better recipe"}
@@ -97,19 +114,39 @@ def curve_sentence(res):
             f".png).")
 
 
+def bound(low, high):
+    if high >= 1:
+        return f"at least {low:.2f}"
+    if low <= 0:
+        return f"at most {high:.2f}"
+    return f"{low:.2f}–{high:.2f}"
+
+
+def claims_sentence(recipe, res):
+    """What every run gives on any CPU and seed (CLAIMS), for README and the doc page."""
+    parts = []
+    for m in res["models"]:
+        per = [f"{bound(*CLAIMS[recipe][m, L])} at L={L}" for L in res["lengths"]]
+        parts.append(f"the {m.upper()} " + " and ".join(per))
+    return (f"These runs are the record of one machine, {MACHINE}. Another CPU rounds "
+            f"differently, and {res['settings']['epochs']} epochs amplify that into other runs "
+            f"for the same seeds. Every run on every CPU tried stayed within these bounds, "
+            f"which `pytest -m slow` checks of a rerun: " + "; ".join(parts) + ".")
+
+
 def readme_block(recipe, res):
     """The README text between the digitsum:<recipe> markers."""
     many = len(res["seeds"]) > 1
     text = para(f"**{TITLES[recipe]}** (`{res['command']}`: {settings_phrase(res)}; "
                 f"{seeds_phrase(res)}; the {len(res['runs'])} runs took "
-                f"{duration(res['wall_seconds'])} of wall time on this {res['cpus']}-core "
-                f"machine, shared with other jobs; [every seed, with best epochs and "
+                f"{duration(res['wall_seconds'])} of wall time on a {res['cpus']}-core "
+                f"machine shared with other jobs; [every seed, with best epochs and "
                 f"times](docs/digitsum/{recipe}.md)). Test accuracy of the best dev epoch's "
                 f"weights" + (", mean over the seeds (lowest–highest):" if many else ":"))
     text += f"\n{table(res)}\n"
     if res.get("curves"):
         text += "\n" + para(curve_sentence(res).strip())
-    return text
+    return text + "\n" + para(claims_sentence(recipe, res))
 
 
 def default_block(book):
@@ -126,7 +163,7 @@ def default_block(book):
     return para(f"The default `minirnn digitsum` takes longest: it trains {n} models for "
                 f"{digitsum.QUICK['epochs']} epochs (the book recipe, seed {digitsum.SEED}, "
                 f"L={lengths}), {part} took {duration(sum(r['seconds'] for r in quick))} of "
-                f"training on this machine, shared with other jobs ([book.md]"
+                f"training on the record's machine, shared with other jobs ([book.md]"
                 f"(docs/digitsum/book.md), seed {digitsum.SEED}).")
 
 
@@ -142,7 +179,7 @@ def doc_page(recipe, res):
             f"{duration(res['wall_seconds'])} of wall time on a {res['cpus']}-core machine "
             f"shared with other jobs.\n\n"
             f"Test accuracy of the best dev epoch's weights, mean over the seeds "
-            f"(lowest–highest):\n\n{table(res)}\n\n"
+            f"(lowest–highest):\n\n{table(res)}\n\n{claims_sentence(recipe, res)}\n\n"
             f"Every seed: test accuracy (best dev epoch / epochs run, training seconds):\n\n"
             f"{digitsum.seed_table(res['runs'], res['models'], res['lengths'])}\n"
             f"\nEvery run is in [{recipe}.csv]({recipe}.csv); the file the page is built from is "
