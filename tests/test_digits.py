@@ -244,16 +244,17 @@ def test_unknown_cell_is_refused():
 
 # README's digits table and the demo's docstring are one machine's record (seed 0). Another CPU
 # rounds differently and 25 epochs amplify it: over seeds 0-2 and three kernels (the record's,
-# this AVX-512 machine's, OPENBLAS_CORETYPE=Sandybridge) the default run gave the SRN
-# 0.936-0.967, the LSTM 0.964-0.986, the GRU 0.975-0.986, and seed 0 differed from the record
-# by at most 0.022 (8 of 359 images).
-GATED_AT_LEAST, SRN_AT_LEAST, FROM_THE_RECORD = 0.95, 0.92, 0.04
+# this AVX-512 machine's, OPENBLAS_CORETYPE=Sandybridge), and seed 0 with
+# NPY_DISABLE_CPU_FEATURES=X86_V3,X86_V4,AVX512_ICL, the default run gave the SRN 0.936-0.967,
+# the LSTM 0.964-0.986, the GRU 0.975-0.986; seed 0 differed from the record by at most 0.031
+# (11 of 359 images: the SRN without NumPy's SIMD loops).
+GATED_AT_LEAST, SRN_AT_LEAST, FROM_THE_RECORD = 0.95, 0.92, 0.05
 
 
 @pytest.mark.slow
 def test_default_run_keeps_the_documented_claims(tmp_path):
     """The default settings (what `minirnn digits` runs): LSTM and GRU >= 0.95 test accuracy,
-    the SRN >= 0.92, and each cell within 0.04 of the numbers in the demo's docstring and in
+    the SRN >= 0.92, and each cell within 0.05 of the numbers in the demo's docstring and in
     README's digits table (the record), which agree with each other."""
     r = digits.run(out=tmp_path, verbose=False)
     acc = r["accuracy"]
