@@ -68,19 +68,27 @@ def test_bad_arguments(kwargs, error):
 
 
 # ---- the demo: minirnn seq2seq --task dates -----------------------------------------------------
-# The numbers docs/seq2seq.md reports (seed 0, this machine); other BLAS builds may round a few
-# test pairs differently, hence the small tolerance.
+# The numbers docs/seq2seq.md reports (seed 0, one machine: README names it). Other CPUs round
+# differently and training amplifies it. Measured with this AVX-512 machine's own kernels,
+# OPENBLAS_CORETYPE=Sandybridge and NPY_DISABLE_CPU_FEATURES=X86_V3,X86_V4,AVX512_ICL: the
+# default run gave exactly these numbers; the full run's attention model 1.000 everywhere, but
+# its model without attention 0.211/0.208 and 0.228/0.220 exact match (greedy/beam) and BLEU
+# within 0.004 of these. So that one number is allowed 0.05 (50 of the 1,000 test dates).
 DEFAULT = {"no_attention": {"greedy": (0.002, 0.671), "beam": (0.003, 0.671)},
            "attention": {"greedy": (0.973, 0.997), "beam": (0.974, 0.997)}}
 FULL = {"no_attention": {"greedy": (0.205, 0.843), "beam": (0.210, 0.840)},
         "attention": {"greedy": (1.0, 1.0), "beam": (1.0, 1.0)}}
+FULL_NO_ATTENTION_EXACT_TOL = 0.05
 
 
-def assert_numbers(results, documented, tol=0.01):
+def assert_numbers(results, documented, tol=0.01, exact_tol=None):
+    """Each exact match and BLEU within ``tol`` of the documented one (``exact_tol``, if
+    given, for the exact match of the model without attention)."""
     for key, decoders in documented.items():
         for decoder, (exact, bleu) in decoders.items():
             r = results[key][decoder]
-            assert r["exact_match"] == pytest.approx(exact, abs=tol), (key, decoder, r)
+            e_tol = exact_tol if exact_tol is not None and key == "no_attention" else tol
+            assert r["exact_match"] == pytest.approx(exact, abs=e_tol), (key, decoder, r)
             assert r["bleu"] == pytest.approx(bleu, abs=tol), (key, decoder, r)
 
 
@@ -115,4 +123,4 @@ def test_dates_demo_full_run_reproduces_its_numbers(tmp_path):
     r = seq2seq.run(task="dates", full=True, out=tmp_path, verbose=False)
     assert r["epochs"] == 8
     assert r["results"]["attention"]["greedy"]["exact_match"] >= 0.95
-    assert_numbers(r["results"], FULL)
+    assert_numbers(r["results"], FULL, exact_tol=FULL_NO_ATTENTION_EXACT_TOL)
