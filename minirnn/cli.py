@@ -33,6 +33,7 @@ import tempfile
 import numpy as np
 
 from . import __version__
+from ._config import get_impl
 from ._io import atomic_write
 
 
@@ -471,6 +472,11 @@ def script_main(command, *default_args):
 def main(argv=None):
     """Entry point of the ``minirnn`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        get_impl()                   # reads MINIRNN_IMPL: a bad value is one line, not a traceback
+    except ValueError as e:
+        print(f"minirnn: error: {e}", file=sys.stderr)
+        return 2
     if argv[:1] and argv[0] in _SCRIPTS:
         _run_script(argv[0], argv[1:])
     if argv[:1] in (["exercise"], ["check"]):

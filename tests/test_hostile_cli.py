@@ -212,3 +212,16 @@ def test_the_digitsum_demo_refuses_the_same_values_from_python(overrides, expect
         digitsum.run(models=("lstm",), lengths=(4,), epochs=1, out=str(tmp_path),
                      overrides=overrides, verbose=False)
     assert os.listdir(tmp_path) == []
+
+
+# ---- issue #20 item 3.3: a bad MINIRNN_IMPL ----------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["bogus", ""])
+@pytest.mark.parametrize("argv", [["-m", "minirnn", "by-hand", "srn"],
+                                  ["-m", "minirnn", "exercise", "srn", "--dir", "nowhere"]])
+def test_a_bad_minirnn_impl_is_one_line_and_exit_2(tmp_path, bad, argv):
+    r = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": ROOT, "MINIRNN_IMPL": bad})
+    assert_usage_error(r.returncode, r.stdout, r.stderr, "MINIRNN_IMPL", repr(bad),
+                       "'engine' or 'textbook'")
+    assert os.listdir(tmp_path) == []              # nothing written
