@@ -329,3 +329,50 @@ def test_max_train_is_cut_before_the_pixels_become_floats(tmp_path):
     # the uint8 file once, the 300 dev images and 10 training images as float32; converting
     # all 3,000 images to float32 first took 4x the file on top
     assert peak < 2.5 * 3000 * 28 * 28, peak
+
+
+# ---- a corpus cut by max_chars (issue #20, item 3.4) ----------------------------------------
+
+def test_max_chars_reads_only_the_start_of_a_large_corpus(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes("déjà vu 字 ".encode() * 1_000_000)         # 15 MB
+    corpus, peak = peak_bytes(lambda: CharCorpus.from_file(path, max_chars=2000))
+    assert corpus.text == ("déjà vu 字 " * 200)[:2000]
+    assert peak < 1_000_000, peak                  # reading the whole file took over 15 MB
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(alphabet="ab\r\n\ufeffé字😀", max_size=40), max_chars=st.integers(1, 45))
+def test_max_chars_keeps_exactly_the_first_characters(tmp_path, body, max_chars):
+    path = tmp_path / "corpus.txt"
+    for data in (body.encode(), b"\xef\xbb\xbf" + body.encode()):
+        path.write_bytes(data)
+        try:
+            whole = CharCorpus.from_file(path).text
+        except ValueError:
+            with pytest.raises(ValueError, match="empty file"):
+                CharCorpus.from_file(path, max_chars=max_chars)
+            continue
+        cut = CharCorpus.from_file(path, max_chars=max_chars)
+        assert cut.text == whole[:max_chars]
+        assert cut.chars == CharCorpus(whole[:max_chars]).chars
+
+
+def test_max_chars_does_not_read_bad_utf8_past_the_cut(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(b"hello" + b"." * 30 + b"\xff" * 100)   # bad from byte 35 on
+    assert CharCorpus.from_file(path, max_chars=5).text == "hello"      # reads 4 * 5 + 6
+    with pytest.raises(ValueError, match=r"corpus.txt: not UTF-8 text \(invalid start byte "
+                                         r"at byte 35\)"):
+        CharCorpus.from_file(path, max_chars=8)                          # reads 38
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                        (True, TypeError)])
+def test_max_chars_is_checked(tmp_path, bad, error):
+    path = tmp_path / "corpus.txt"
+    path.write_text("hello")
+    with pytest.raises(error, match="max_chars"):
+        CharCorpus.from_file(path, max_chars=bad)
+    assert CharCorpus.from_file(path, max_chars=np.int64(2)).text == "he"

@@ -47,10 +47,7 @@ def load_corpus(path=None, max_chars=None):
     """A CharCorpus from a UTF-8 file, or the default corpus (Python's own help texts)."""
     if path is None:
         return default_corpus(max_chars)
-    corpus = CharCorpus.from_file(path)
-    if max_chars is not None and len(corpus) > max_chars:
-        corpus = CharCorpus(corpus.text[:max_chars])
-    return corpus
+    return CharCorpus.from_file(path, max_chars=max_chars)     # reads only what it keeps
 
 
 def unigram_perplexity(train, held_out):
