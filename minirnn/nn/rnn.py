@@ -63,11 +63,12 @@ class RNNBase(Module):
         self.batch_first = bool(batch_first)
         self.dropout = _checks.probability(dropout, "dropout")
         self.bidirectional = bool(bidirectional)
-        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+        if (isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer))
+                or proj_size < 0):
             raise ValueError(f"expected proj_size to be a non-negative integer, got {proj_size!r}")
         if proj_size and proj_size >= hidden_size:
             raise ValueError(f"expected proj_size < hidden_size ({hidden_size}), got {proj_size}")
-        self.proj_size = proj_size
+        proj_size = self.proj_size = int(proj_size)
         self.dtype = _config.resolve_dtype(dtype)
         self._rng = _config.resolve_rng(rng)
         self.num_directions = 2 if bidirectional else 1
