@@ -1,13 +1,16 @@
 """``minirnn exercise`` and ``minirnn check``: argument parsing, and what each prints.
 
 Both take argv and return the exit status (0 success, 1 a failed check or a refused write,
-2 bad arguments); they print messages, never a traceback. ``add_exercise_arguments`` and
+2 bad arguments: a --seed below 0, a --dir too long to use, a symbolic link where the
+exercise file goes); they print messages, never a traceback. ``add_exercise_arguments`` and
 ``add_check_arguments`` fill an argparse parser, so minirnn/cli.py can use them for its
 subcommands.
 """
 import argparse
+import sys
 from pathlib import Path
 
+from .._io import atomic_write
 from .cells import CELLS
 from .checker import check_file
 from .templates import exercise_filename, exercise_source
@@ -29,9 +32,20 @@ def add_exercise_arguments(parser):
     return parser
 
 
+def _seed(text):
+    """An integer >= 0 (NumPy's generators take no negative seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def add_check_arguments(parser):
     parser.add_argument("file", help="your exercise file, e.g. lstm_exercise.py")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=_seed, default=0,
                         help="seed of the random numbers the checks use (default 0)")
     return parser
 
@@ -47,19 +61,31 @@ def _parse(prog, description, add, argv):
 def run_exercise(args):
     """Write the exercise file ``args`` name; the exit status."""
     path = Path(args.dir) / exercise_filename(args.cell)
-    if path.exists() and not args.force:
+    try:
+        link, exists = path.is_symlink(), path.exists()
+    except OSError as e:                      # a name too long, say
+        return _usage_error(f"cannot use --dir {args.dir}: {e.strerror or e}")
+    if link:                                  # writing through it could land outside --dir
+        return _usage_error(f"{path} is a symbolic link: not written through; remove it or "
+                            f"use another --dir")
+    if exists and not args.force:
         print(f"minirnn exercise: {path} already exists (your work?): not overwritten. "
               "Use --force to start again, or --dir to write elsewhere")
         return 1
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(exercise_source(args.cell), encoding="utf-8")
+        with atomic_write(path, encoding="utf-8") as f:     # whole, or not at all
+            f.write(exercise_source(args.cell))
     except OSError as e:
         print(f"minirnn exercise: cannot write {path}: {e.strerror or e}")
         return 1
     print(f"wrote {path}: fill in its four functions, top to bottom, then run\n"
           f"    minirnn check {path}")
     return 0
+
+
+def _usage_error(message):
+    print(f"minirnn exercise: error: {message}", file=sys.stderr)
+    return 2
 
 
 def run_check(args):
