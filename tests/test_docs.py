@@ -18,6 +18,7 @@
    of consecutive lines of what ``python -m minirnn by-hand srn --backward`` prints, and every
    number in that section's prose is a number the command prints.
 """
+import ast
 import contextlib
 import importlib
 import inspect
@@ -29,6 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -318,6 +320,94 @@ def test_worked_example_prose_numbers_are_printed(by_hand_output):
     for value in (0.9640275800758169, 4.9305596548698816e-05, 0.2834784582031215,
                   0.14493461514577524):
         assert value in numbers(text)
+
+
+# ---- 5. BPTT in one page -------------------------------------------------------------------
+
+ONE_PAGE = ROOT / "docs" / "bptt-in-one-page.md"
+
+
+@pytest.fixture(scope="module")
+def one_page():
+    """The namespace the one page's python blocks leave behind (srn_forward, srn_backward,
+    dW_hh_double_sum), their printing swallowed."""
+    namespace = {"__name__": "docs_bptt_in_one_page"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for lang, code, marker in blocks(ONE_PAGE.read_text(encoding="utf-8")):
+            if lang == "python" and marker != "no-run":
+                exec(compile(code, str(ONE_PAGE), "exec"), namespace)
+    return namespace
+
+
+def test_one_page_code_runs_alone_with_numpy_only(tmp_path):
+    """The first block is what a learner pastes: it imports nothing but NumPy and runs in a
+    bare interpreter, outside the repository, printing what the page shows."""
+    found = blocks(ONE_PAGE.read_text(encoding="utf-8"))
+    k, (lang, code, _) = next((k, b) for k, b in enumerate(found) if b[0] == "python")
+    imported = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported == {"numpy"}, f"the pasted block imports {sorted(imported)}, not only numpy"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-I", "-"], input=code, capture_output=True,
+                         text=True, encoding="utf-8", env=env, cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert found[k + 1][2] == "output", "the pasted block shows what it prints"
+    problem = same_output(found[k + 1][1], run.stdout)
+    assert problem is None, problem
+
+
+def one_page_case(seed, T, D=3, H=4):
+    rng = np.random.default_rng(seed)
+    return dict(x=rng.standard_normal((T, D)), h0=rng.standard_normal(H),
+                W_ih=rng.uniform(-1, 1, (H, D)), W_hh=rng.uniform(-1, 1, (H, H)),
+                b=rng.uniform(-1, 1, H)), rng.standard_normal((T, H))
+
+
+@pytest.mark.parametrize("seed,T", [(0, 1), (1, 2), (2, 5), (3, 9)])
+def test_one_page_backward_is_minirnns_and_finite_differences(one_page, seed, T):
+    """The page's loop gives minirnn's gradients (every weight, and dL/dh_0) and agrees with
+    central differences of the loss L = Σ_t c_t·h_t, whose dL_t/dh_t = c_t."""
+    from minirnn.textbook import rnn_backward, rnn_forward
+    forward, backward = one_page["srn_forward"], one_page["srn_backward"]
+    p, c = one_page_case(seed, T)
+    hs = forward(**p)
+    dW_ih, dW_hh, db, dh0 = backward(c, p["x"], hs, p["W_ih"], p["W_hh"])
+    H = len(p["b"])
+    _, _, cache = rnn_forward(p["x"][:, None], p["h0"][None], p["W_ih"], p["W_hh"], p["b"],
+                              np.zeros(H))
+    _, dh0_ref, grads = rnn_backward(c[:, None], None, cache)
+    for name, mine, ref in [("W_ih", dW_ih, grads["W_ih"]), ("W_hh", dW_hh, grads["W_hh"]),
+                            ("b", db, grads["b_ih"]), ("h0", dh0, dh0_ref[0])]:
+        np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-14, err_msg=name)
+    loss = lambda q: float((c * forward(**q)[1:]).sum())
+    for name, mine in [("W_ih", dW_ih), ("W_hh", dW_hh), ("b", db), ("h0", dh0)]:
+        fd = np.zeros_like(mine)
+        for idx in np.ndindex(mine.shape):
+            up, down = dict(p), dict(p)
+            up[name], down[name] = p[name].copy(), p[name].copy()
+            up[name][idx] += 1e-6
+            down[name][idx] -= 1e-6
+            fd[idx] = (loss(up) - loss(down)) / 2e-6
+        error = np.abs(mine - fd).max() / max(np.abs(fd).max(), 1e-3)
+        assert error < 1e-7, f"d{name}: relative error {error:.1e} against finite differences"
+
+
+@pytest.mark.parametrize("seed,T", [(0, 1), (4, 3), (5, 7)])
+def test_one_page_double_sum_equals_the_loop(one_page, seed, T):
+    """Σ_t Σ_{k≤t} (dL_t/dh_t)(Π_j dh_j/dh_{j−1}) d⁺h_k/dW_hh, every product formed, is the
+    loop's dW_hh."""
+    p, c = one_page_case(seed, T)
+    hs = one_page["srn_forward"](**p)
+    _, dW_hh, _, _ = one_page["srn_backward"](c, p["x"], hs, p["W_ih"], p["W_hh"])
+    direct = one_page["dW_hh_double_sum"](c, hs, p["W_hh"])
+    np.testing.assert_allclose(direct, dW_hh, rtol=1e-12, atol=1e-14)
+    if T > 1:       # and not trivially: the cross terms (k < t) matter
+        assert np.abs(dW_hh - sum(np.outer(c[t] * (1 - hs[t + 1] ** 2), hs[t])
+                                  for t in range(T))).max() > 1e-3
 
 
 # ---- the checker itself --------------------------------------------------------------------
