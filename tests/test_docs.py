@@ -5,7 +5,11 @@
    (a single line: ``[rnn.py:89](../minirnn/functional/rnn.py#L89)``; several equations:
    ``eq. 2', 3'``; no equation: just the function's name). The file exists, the lines lie
    inside the named function or class (``inspect.getsourcelines``), and each cited tag, written
-   ``(5')`` in the code, appears in those lines and in the module's docstring.
+   ``(5')`` in the code, appears in those lines and in the module's docstring. The cited lines
+   are the ones that compute it: the range starts and ends on code (not a blank line or a
+   docstring), its first and last statements carry a cited tag on the line itself (or open or
+   continue the block of one), and no statement in it is tagged only with another equation.
+   A range one line off fails.
 2. Names. Every `minirnn.x.y` in backticks is an importable module or attribute, every
    repository path in backticks exists, every `minirnn <subcommand> ...` shown is a command
    the CLI's parser accepts, and every link to another document (and its #anchor) resolves.
@@ -17,9 +21,13 @@
 4. The worked example. Every ```text block marked ``<!-- by-hand -->`` in docs/bptt.md is a run
    of consecutive lines of what ``python -m minirnn by-hand srn --backward`` prints, and every
    number in that section's prose is a number the command prints.
+5. BPTT in one page. The block a learner pastes imports only NumPy and runs alone; its
+   gradients are minirnn's and agree with finite differences; the double sum over products of
+   Jacobians equals the loop.
 """
 import ast
 import contextlib
+import functools
 import importlib
 import inspect
 import io
@@ -28,6 +36,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +143,96 @@ def test_code_reference(doc, m):
     for tag in tags:
         assert f"({tag})" in cited, f"({tag}) does not appear in {path} lines {a}-{b}. {hint}"
         assert f"({tag})" in (module.__doc__ or ""), f"({tag}) is not an equation of {path}"
+
+
+TAG = re.compile(r"\(([A-Z]?\d+'?)\)")          # an equation tag in a comment: (5'), (P1)
+SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+        tokenize.ENCODING, tokenize.ENDMARKER}
+
+
+@functools.lru_cache(maxsize=None)
+def source_lines(path):
+    """What each line of a source file is: {line: (statement, tags)}, for the lines that hold
+    code (not blank, not only a comment, not in a docstring). ``statement`` numbers the
+    logical line the code belongs to (a statement may span several lines); ``tags`` are the
+    equation tags in the comments of that whole statement."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    docstrings = set()
+    for node in ast.walk(ast.parse(text)):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    statement_of, tags_of, statement = {}, {}, 0
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT:
+            tags_of.setdefault(statement, set()).update(TAG.findall(tok.string))
+        elif tok.type == tokenize.NEWLINE:
+            statement += 1
+        elif tok.type not in SKIP:
+            for line in range(tok.start[0], tok.end[0] + 1):
+                if line not in docstrings:
+                    statement_of[line] = statement
+    # a comment after the NEWLINE of its statement (on the same line) belongs to it too
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT and tok.start[0] in statement_of:
+            tags_of.setdefault(statement_of[tok.start[0]], set()).update(TAG.findall(tok.string))
+    return {line: (s, frozenset(tags_of.get(s, ()))) for line, s in statement_of.items()}
+
+
+HEADER = re.compile(r"\s*(for|if|elif|else|while|with|try|except|finally)\b[^#]*:\s*(#.*)?$")
+
+
+@pytest.mark.parametrize("doc,m", list(all_refs()))
+def test_a_reference_cites_the_lines_that_compute_it(doc, m):
+    check_cited_lines(doc, m)
+
+
+def check_cited_lines(doc, m):
+    """The cited lines are the ones that compute what the reference says, not their
+    neighbours. The first and the last cited line hold code, not a blank line or a docstring
+    (the range may open with a comment on the code below it). With equations named, no statement in the range is tagged only with other
+    equations; the first line is a statement tagged with a named equation (or the header of
+    a loop or an ``if`` around it); the last is one, or continues the block a named tag opens
+    (an untagged line under the tagged one, with no blank line between). A range one line
+    off lands on a neighbour with another tag, on a blank line or a docstring, or past the
+    block, and fails."""
+    path = m.group("path")
+    a, b = int(m.group("a")), int(m.group("b") or m.group("a"))
+    lines, text = source_lines(path), (ROOT / path).read_text(encoding="utf-8").split("\n")
+    where = f"{doc}: {m.group(0).split(']')[0]}]"
+    while a < b and a not in lines and text[a - 1].strip().startswith("#"):
+        a += 1                              # a comment that opens the range introduces its code
+    for end in sorted({a, b}):
+        assert end in lines, f"{where}: line {end} of {path} holds no code (blank, a comment " \
+                             f"or a docstring)"
+    named = {t.strip() for t in (m.group("eqs") or "").split(",") if t.strip()}
+    if not named:
+        return
+    hint = "; ".join(f"({t}) is on lines {sorted(k for k, (_, g) in lines.items() if t in g)}"
+                     for t in sorted(named))
+    other = {k: sorted(lines[k][1]) for k in range(a, b + 1)
+             if k in lines and lines[k][1] and not lines[k][1] & named}
+    assert not other, f"{where}: lines {other} compute other equations. {hint}"
+    first_tags = lines[a][1]
+    assert first_tags & named or (not first_tags and HEADER.match(text[a - 1])), \
+        f"{where}: line {a} computes {sorted(first_tags) or 'no tagged equation'}, " \
+        f"not eq. {', '.join(sorted(named))}. {hint}"
+    k = b                                   # the last line, or the tagged line it continues
+    while not lines[k][1]:
+        k -= 1
+        while k >= a and k not in lines and text[k - 1].strip().startswith("#"):
+            k -= 1                          # a comment between is part of the block
+        assert k >= a and k in lines, \
+            f"{where}: line {b} computes no tagged equation, and continues no line of " \
+            f"eq. {', '.join(sorted(named))} above it in the range. {hint}"
+    indent = lambda n: len(text[n - 1]) - len(text[n - 1].lstrip())
+    assert lines[k][1] & named, f"{where}: line {b} continues line {k}, which computes " \
+                                f"{sorted(lines[k][1])}, not eq. {', '.join(sorted(named))}. {hint}"
+    assert k == b or indent(b) >= indent(k), \
+        f"{where}: line {b} is outside the block of line {k}, which computes eq. " \
+        f"{', '.join(sorted(lines[k][1]))}, and carries no tag. {hint}"
 
 
 @pytest.mark.parametrize("doc", DOC_IDS)
@@ -411,6 +510,24 @@ def test_one_page_double_sum_equals_the_loop(one_page, seed, T):
 
 
 # ---- the checker itself --------------------------------------------------------------------
+
+def test_the_citation_check_catches_a_range_one_line_off():
+    """Cite the line that computes (2') in rnn_step_backward, then the same citation one line
+    up (the docstring's end) and one line down (a line of (1')): only the first passes. And
+    an untagged citation of a docstring line fails."""
+    path = "minirnn/textbook/rnn.py"
+    source, first = inspect.getsourcelines(importlib.import_module("minirnn.textbook.rnn")
+                                           .rnn_step_backward)
+    k = next(first + i for i, ln in enumerate(source) if "(2')" in ln and "=" in ln)
+    cite = lambda a, b, eqs: REF.search(
+        f"[rnn.py:{a}-{b}](../{path}#L{a}-L{b}) (rnn_step_backward{eqs})")
+    check_cited_lines("self-test", cite(k, k, ", eq. 2'"))
+    for a, b in [(k - 1, k - 1), (k + 1, k + 1), (k - 1, k), (k, k + 1)]:
+        with pytest.raises(AssertionError):
+            check_cited_lines("self-test", cite(a, b, ", eq. 2'"))
+    with pytest.raises(AssertionError, match="docstring"):
+        check_cited_lines("self-test", cite(first + 1, first + 1, ""))
+
 
 def test_same_output_compares_digits_shown():
     assert same_output("norm 13.0 x 1.9e-24", "norm 13.0 x 1.8999e-24") is None
