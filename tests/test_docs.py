@@ -476,9 +476,9 @@ def test_one_page_backward_is_minirnns_and_finite_differences(one_page, seed, T)
     hs = forward(**p)
     dW_ih, dW_hh, db, dh0 = backward(c, p["x"], hs, p["W_ih"], p["W_hh"])
     H = len(p["b"])
-    _, _, cache = rnn_forward(p["x"][:, None], p["h0"][None], p["W_ih"], p["W_hh"], p["b"],
-                              np.zeros(H))
-    _, dh0_ref, grads = rnn_backward(c[:, None], None, cache)
+    _, _, caches = rnn_forward(p["x"][:, None], p["h0"][None], p["W_ih"], p["W_hh"], p["b"],
+                               np.zeros(H))
+    _, dh0_ref, grads = rnn_backward(c[:, None], np.zeros((1, H)), caches)
     for name, mine, ref in [("W_ih", dW_ih, grads["W_ih"]), ("W_hh", dW_hh, grads["W_hh"]),
                             ("b", db, grads["b_ih"]), ("h0", dh0, dh0_ref[0])]:
         np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-14, err_msg=name)
