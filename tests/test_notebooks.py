@@ -8,6 +8,8 @@ built from the same text as the exercise files; with the solution in their "exer
 their checker passes, and untouched they say where to start.
 """
 import base64
+import configparser
+import importlib.metadata
 import importlib.util
 import json
 import math
@@ -102,7 +104,7 @@ def test_saved_outputs_are_what_a_fresh_run_gives(name):
         where = f"{name}, cell {k}"
         assert now["stderr"] == "" and was["stderr"] == "", f"{where} wrote to stderr:\n{now}"
         assert same_text(was["stdout"], now["stdout"]), \
-            f"{where} printed\n{now['stdout']}\nbut the saved notebook has\n{was['stdout']}\n{RERUN}"
+            f"{where} printed\n{now['stdout']}\nbut the saved one has\n{was['stdout']}\n{RERUN}"
         assert len(was["displays"]) == len(now["displays"]), f"{where}: {RERUN}"
         for (saved_plain, saved_png), (plain, png) in zip(was["displays"], now["displays"]):
             assert same_text(saved_plain, plain), f"{where}: {saved_plain!r} != {plain!r}"
@@ -137,11 +139,16 @@ def test_the_tour_shows_what_its_text_says():
     norms = {int(row[0]): [float(v.strip("()")) for v in row[1:]] for row in table}
     srn, lstm, gru, _ = norms[0]
     assert srn < lstm / 100 and srn < gru / 100, out             # the SRN's fades fastest
-    f = [float(line.split()[-1]) for line in out.splitlines() if "mean forget gate" in line]
-    assert abs(f[0] - 0.5) < 0.05 and f[1] > f[0] + 0.1, out    # f near 0.5; +1 raises it
+    forget = [[float(v) for v in re.search(r"f = (\S+), .* = (\S+)$", line).groups()]
+              for line in out.splitlines() if "mean forget gate" in line]
+    (f, at_h0), (f_biased, at_h0_biased) = forget
+    assert abs(f - 0.5) < 0.05 and f_biased > f + 0.1, out     # f near 0.5; +1 raises it
+    assert at_h0_biased > at_h0 and at_h0 == lstm, out         # and keeps more gradient
     medians = {line.split()[0]: float(line.split()[-1]) for line in out.splitlines()
                if "median" in line}
     assert medians["SRN"] < min(medians["LSTM"], medians["GRU"]), out
+    smallest = int(re.search(r"smallest in (\d+) of 20 runs", out).group(1))
+    assert smallest < 20, out                                   # "not ... in every run"
     figures = [png for c in read("bptt_tour.ipynb")["cells"] if c["cell_type"] == "code"
                for _, png in outputs(c)["displays"] if png is not None]
     assert len(figures) == 1 and figures[0].startswith(PNG)
@@ -165,3 +172,24 @@ def test_exercise_notebook_with_the_solution_passes(cell):
     ran = run_notebooks.execute(nb)
     out = "".join(outputs(c)["stdout"] for c in ran["cells"] if c["cell_type"] == "code")
     assert "all 6 checks passed" in out, out
+
+
+def test_readme_says_how_to_open_them_and_the_extra_brings_what_they_import():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install -e .[notebooks] && jupyter lab notebooks/" in readme
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg", encoding="utf-8")
+    extra = set(cfg["options.extras_require"]["notebooks"].split())
+    assert {"jupyterlab", "ipykernel"} <= extra               # the front end and its kernel
+    imported = {m for name in NAMES for c in read(name)["cells"] if c["cell_type"] == "code"
+                for m in re.findall(r"^(?:from|import) (\w+)", text(c["source"]), flags=re.M)}
+    assert imported - {"numpy", "minirnn"} <= extra, imported   # numpy: install_requires
+
+
+def test_the_extras_jupyter_lab_command_exists_where_it_is_installed():
+    try:
+        dist = importlib.metadata.distribution("jupyterlab")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("JupyterLab is not installed here (pip install -e .[notebooks])")
+    scripts = {ep.name for ep in dist.entry_points if ep.group == "console_scripts"}
+    assert "jupyter-lab" in scripts                      # what `jupyter lab` runs

@@ -298,9 +298,9 @@ with respect to $h_t$:
 $$
 \begin{array}{lll}
 \text{(2')} & da = dh \odot (1 - h_t^2) & \tanh' \text{ taken from the output } h_t \\
-\text{(1')} & dx = da \, W_{ih}; \quad dh_\text{prev} = da \, W_{hh}; & \\
- & dW_{ih} = da^\top x_t; \quad dW_{hh} = da^\top h_{t-1}; \quad
-   db_{ih} = db_{hh} = \textstyle\sum_n da & \text{(sum over the batch)}
+\text{(1')} & dx = da \, W_{ih}; \quad dh_\text{prev} = da \, W_{hh} & \\
+ & dW_{ih} = da^\top x_t; \quad dW_{hh} = da^\top h_{t-1} & \\
+ & db_{ih} = db_{hh} = \textstyle\sum_n da & \text{sum over the batch}
 \end{array}
 $$
 
@@ -340,15 +340,15 @@ $$
 $c_t$ from step $t+1$:
 
 $$
-\begin{array}{ll}
-\text{(5')} & do = dh \odot \tanh(c_t); \quad dc_t = dc + dh \odot o \odot (1 - \tanh^2(c_t)) \\
-\text{(4')} & di = dc_t \odot g; \quad df = dc_t \odot c_{t-1}; \quad dg = dc_t \odot i; \quad
-  dc_\text{prev} = dc_t \odot f \\
+\begin{array}{lll}
+\text{(5')} & do = dh \odot \tanh(c_t); \quad dc_t = dc + dh \odot o \odot (1 - \tanh^2(c_t)) & \\
+\text{(4')} & di = dc_t \odot g; \quad df = dc_t \odot c_{t-1}; \quad dg = dc_t \odot i & \\
+ & dc_\text{prev} = dc_t \odot f & \\
 \text{(3')(2')} & da = \big[\, di \odot i(1 - i) \mid df \odot f(1 - f) \mid dg \odot (1 - g^2)
-  \mid do \odot o(1 - o) \,\big] \quad (N, 4H) \\
-\text{(1')} & dx = da \, W_{ih}; \quad dh_\text{prev} = da \, W_{hh}; \\
- & dW_{ih} = da^\top x_t; \quad dW_{hh} = da^\top h_{t-1}; \quad
-   db_{ih} = db_{hh} = \textstyle\sum_n da \quad \text{(sum over the batch)}
+  \mid do \odot o(1 - o) \,\big] & (N, 4H) \\
+\text{(1')} & dx = da \, W_{ih}; \quad dh_\text{prev} = da \, W_{hh} & \\
+ & dW_{ih} = da^\top x_t; \quad dW_{hh} = da^\top h_{t-1} & \\
+ & db_{ih} = db_{hh} = \textstyle\sum_n da & \text{sum over the batch}
 \end{array}
 $$
 
@@ -391,16 +391,16 @@ the paper (Cho et al., 2014) has $(r \odot h) W_{hn}^\top$. The checker expects 
 with respect to $h_t$:
 
 $$
-\begin{array}{ll}
-\text{(5')} & dn = dh \odot (1 - z); \quad dz = dh \odot (h_{t-1} - n); \quad
-  dh_\text{prev} = dh \odot z \; (+ \text{ a term in (1')}) \\
-\text{(4')} & da_n = dn \odot (1 - n^2); \quad dr = da_n \odot gh_n \\
-\text{(3')} & da_r = dr \odot r(1 - r); \quad da_z = dz \odot z(1 - z) \\
-\text{(2')(1')} & dgi = \big[\, da_r \mid da_z \mid da_n \,\big]; \quad
-  dgh = \big[\, da_r \mid da_z \mid r \odot da_n \,\big] \quad (N, 3H) \text{ each} \\
- & dx = dgi \, W_{ih}; \quad dh_\text{prev} \mathrel{+}= dgh \, W_{hh}; \\
- & dW_{ih} = dgi^\top x_t; \quad dW_{hh} = dgh^\top h_{t-1}; \quad
-   db_{ih} = \textstyle\sum_n dgi; \quad db_{hh} = \textstyle\sum_n dgh
+\begin{array}{lll}
+\text{(5')} & dn = dh \odot (1 - z); \quad dz = dh \odot (h_{t-1} - n) & \\
+ & dh_\text{prev} = dh \odot z & \text{(+ a term in (1'))} \\
+\text{(4')} & da_n = dn \odot (1 - n^2); \quad dr = da_n \odot gh_n & \\
+\text{(3')} & da_r = dr \odot r(1 - r); \quad da_z = dz \odot z(1 - z) & \\
+\text{(2')(1')} & dgi = \big[\, da_r \mid da_z \mid da_n \,\big] & (N, 3H) \\
+ & dgh = \big[\, da_r \mid da_z \mid r \odot da_n \,\big] & (N, 3H) \\
+ & dx = dgi \, W_{ih}; \quad dh_\text{prev} \mathrel{+}= dgh \, W_{hh} & \\
+ & dW_{ih} = dgi^\top x_t; \quad dW_{hh} = dgh^\top h_{t-1} & \\
+ & db_{ih} = \textstyle\sum_n dgi; \quad db_{hh} = \textstyle\sum_n dgh &
 \end{array}
 $$
 
