@@ -23,17 +23,14 @@ end with a one-line message and a non-zero exit status, never a traceback (set
 MINIRNN_DEBUG=1 to see one).
 """
 import argparse
-import json
 import math
 import os
 import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
 from . import __version__
-from ._io import atomic_write
+from .demos._common import write_summary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -431,34 +428,6 @@ def run_command(args):
         from .demos import gradcheck
         return out, gradcheck.run(seed=_seed(args, gradcheck))
     raise AssertionError(name)
-
-
-def _jsonable(value):
-    """The printable numbers of a demo's result (models and other objects dropped)."""
-    if isinstance(value, dict):
-        items = ((str(k), _jsonable(v)) for k, v in value.items())
-        return {k: v for k, v in items if v is not _SKIP}
-    if isinstance(value, (list, tuple)):
-        return [v for v in map(_jsonable, value) if v is not _SKIP]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return _SKIP
-
-
-_SKIP = object()
-
-
-def write_summary(out, result):
-    """out/summary.json with the numbers of ``result``; returns the path."""
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "summary.json")
-    with atomic_write(path, encoding="utf-8") as f:
-        json.dump(_jsonable(result), f, indent=1, allow_nan=True)
-    return path
 
 
 def script_main(command, *default_args):

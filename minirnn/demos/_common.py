@@ -1,9 +1,13 @@
-"""Small helpers every demo shares: an output folder, a progress bar, saving a plot, and the
-'wrote ...' line. (Running BLAS on one thread is minirnn._blas.blas_threads.)"""
+"""Small helpers every demo shares: an output folder, a progress bar, saving a plot, the
+'wrote ...' line and summary.json. (Running BLAS on one thread is minirnn._blas.blas_threads.)
+The command line (minirnn/cli.py) and the demos both import from here, never each other."""
+import json
 import os
 import sys
 
 import numpy as np
+
+from .._io import atomic_write
 
 
 def out_dir(path):
@@ -63,9 +67,35 @@ def fmt(values, digits=None):
     return "[" + ", ".join(parts) + "]"
 
 
-
-
 def wrote(files):
     """'wrote a.png, b.csv', or nothing when no file was written (e.g. plots skipped)."""
     files = [f for f in files if f]
     return "wrote " + ", ".join(files) if files else ""
+
+
+def _jsonable(value):
+    """The printable numbers of a demo's result (models and other objects dropped)."""
+    if isinstance(value, dict):
+        items = ((str(k), _jsonable(v)) for k, v in value.items())
+        return {k: v for k, v in items if v is not _SKIP}
+    if isinstance(value, (list, tuple)):
+        return [v for v in map(_jsonable, value) if v is not _SKIP]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return _SKIP
+
+
+_SKIP = object()
+
+
+def write_summary(out, result):
+    """out/summary.json with the numbers of ``result``; returns the path."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "summary.json")
+    with atomic_write(path, encoding="utf-8") as f:
+        json.dump(_jsonable(result), f, indent=1, allow_nan=True)
+    return path

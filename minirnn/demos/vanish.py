@@ -33,7 +33,7 @@ from ..data import DigitSum
 from ..models import SequenceClassifier
 from .._blas import blas_threads
 from . import digitsum
-from ._common import out_dir, progress_bar, save_plot, wrote
+from ._common import out_dir, progress_bar, save_plot, write_summary, wrote
 
 SEED = digitsum.SEED
 LENGTH = 35
@@ -237,7 +237,6 @@ def main(argv=None):
     """``python -m minirnn.demos.vanish [--full] [--epochs N] [--seed S] [--out DIR]``: run,
     then write out/vanish/summary.json as ``minirnn <subcommand>`` does."""
     import argparse
-    from ..cli import write_summary
     parser = argparse.ArgumentParser(prog="python -m minirnn.demos.vanish",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=None, help=f"random seed (default {SEED})")
