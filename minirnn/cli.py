@@ -1,7 +1,7 @@
 """The ``minirnn`` command: classic RNN exercises, end to end.
 
     minirnn by-hand srn [--backward]    the all-ones SRN, step by step (forward and BPTT)
-    minirnn by-hand lstm                the hand-wired lecture LSTM
+    minirnn by-hand lstm [--backward]   the hand-wired lecture LSTM (and its BPTT)
     minirnn hello                       "hello" -> "ohlol"
     minirnn digitsum                    SRN / LSTM / GRU memory vs sequence length
     minirnn explode                     exploding gradients, and clipping
@@ -16,11 +16,12 @@
     minirnn bench [--quick ...]         the layer benchmark against torch
                                         (benchmarks/bench_rnn.py)
 
-Every subcommand takes --seed and --out DIR (default ./out/<subcommand>), where it writes its
-plots (PNG) and a summary.json of the numbers it printed. `compare` and `bench` use torch, which
-the package never imports: they run scripts of the source checkout in a separate process. Bad arguments and unusable input
-end with a one-line message and a non-zero exit status, never a traceback (set
-MINIRNN_DEBUG=1 to see one).
+Every subcommand takes --seed and --out DIR (default ./out/<subcommand>; by-hand:
+./out/by-hand/srn or ./out/by-hand/lstm), where it writes its plots (PNG) and a summary.json of
+the numbers it printed. `compare` and `bench` use torch, which the package never imports: they
+run scripts of the source checkout in a separate process. Bad arguments and unusable input end
+with a one-line message and a non-zero exit status, never a traceback (set MINIRNN_DEBUG=1 to
+see one); so does a flag that would do nothing (by-hand --seed: nothing there is random).
 """
 import argparse
 import math
@@ -130,24 +131,29 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minirnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<subcommand>")
 
-    def command(name, help_text, description):
+    def command(name, help_text, description, seed_help=None, out_default=None):
         p = sub.add_parser(name, help=help_text, description=description)
         p.set_defaults(_parser=p)          # main reports a bad --out through it
         p.add_argument("--seed", type=_seed_int, default=None,
-                       help="random seed, an integer >= 0 (default: the demo's own, which "
-                            "reproduces the documented numbers)")
+                       help=seed_help or "random seed, an integer >= 0 (default: the demo's "
+                                         "own, which reproduces the documented numbers)")
         p.add_argument("--out", metavar="DIR", default=None,
-                       help=f"folder for plots and summary.json (default: ./out/{name})")
+                       help=f"folder for plots and summary.json (default: "
+                            f"{out_default or './out/' + name})")
         return p
 
     p = command("by-hand", "tiny networks worked out step by step",
                 "srn: the 2-2-2 SRN with every weight 1 (outputs 4, 12, 32 without an "
                 "activation; 1.928..., 1.998..., 1.99997... with tanh). lstm: the hand-wired "
-                "lecture LSTM (outputs 0 0 0 0 0 7 0 0 6).")
+                "lecture LSTM (outputs 0 0 0 0 0 7 0 0 6).",
+                seed_help="refused: the weights are fixed and nothing is random",
+                out_default="./out/by-hand/srn or ./out/by-hand/lstm")
     p.add_argument("network", choices=("srn", "lstm"), help="which network")
     p.add_argument("--backward", action="store_true",
-                   help="srn: also print BPTT for the loss L = sum of all outputs, with every "
-                        "intermediate value (dh, da, dW_ih, dW_hh, dW_out, db)")
+                   help="also print BPTT step by step with every intermediate value: srn for "
+                        "the loss L = sum of all outputs (dh, da, dW_ih, dW_hh, dW_out, db); "
+                        "lstm through the standard LSTM for L = sum of the h_t (dh, dc, do, "
+                        "di, df, dg, da, dc_next, dh_next, the running sums of dW)")
 
     p = command("hello", '"hello" -> "ohlol" with an RNNCell and an Embedding-RNN',
                 "Learn to map 'hello' to 'ohlol': an RNNCell(4, 4) whose hidden state is the "
@@ -336,9 +342,14 @@ def _seed(args, demo):
 
 
 def _out(args):
-    """The folder the subcommand writes into: --out, else out/<subcommand>."""
+    """The folder the subcommand writes into: --out, else out/<subcommand> (by-hand:
+    out/by-hand/<network>, so that srn and lstm keep their own summary.json)."""
     explode = args.command == "digitsum" and args.explode
-    return args.out or os.path.join("out", "explode" if explode else args.command)
+    if args.out:
+        return args.out
+    if args.command == "by-hand":
+        return os.path.join("out", "by-hand", args.network)
+    return os.path.join("out", "explode" if explode else args.command)
 
 
 def unwritable_folder(option, folder):
@@ -367,9 +378,12 @@ def run_command(args):
     out = _out(args)
     if name == "by-hand":
         from .demos import by_hand
+        if args.seed is not None:
+            raise ValueError("by-hand's weights are fixed and nothing is random: --seed does "
+                             "nothing here; drop it")
         if args.network == "srn":
-            return out, by_hand.run_srn(backward=args.backward)
-        return out, by_hand.run_lstm(out=out)
+            return out, by_hand.run_srn(backward=args.backward, out=out)
+        return out, by_hand.run_lstm(out=out, backward=args.backward)
     if name == "hello":
         from .demos import hello
         return out, hello.run(seed=_seed(args, hello), epochs=args.epochs, out=out)

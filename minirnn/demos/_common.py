@@ -52,19 +52,24 @@ def save_plot(plot_name, data, path, **kwargs):
     return path
 
 
-def fmt(values, digits=None):
+def fmt(values, digits=None, sig=None):
     """An array as '[a, b, ...]' (nested for 2-D): integers without a decimal point, floats
-    with ``digits`` decimals (None: the full repr, so every printed digit can be checked)."""
+    with ``digits`` decimals, or ``sig`` significant digits (a line that must stay short), or
+    else the full repr (so every printed digit can be checked)."""
     values = np.asarray(values)
     if values.ndim > 1:
-        return "[" + ", ".join(fmt(row, digits) for row in values) + "]"
-    parts = []
-    for v in values.tolist():
-        if digits is None:
-            parts.append(str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(v))
-        else:
-            parts.append(f"{v:.{digits}f}")
-    return "[" + ", ".join(parts) + "]"
+        return "[" + ", ".join(fmt(row, digits, sig) for row in values) + "]"
+    return "[" + ", ".join(num(v, digits, sig) for v in values.tolist()) + "]"
+
+
+def num(v, digits=None, sig=None):
+    """One number as ``fmt`` writes it (-0 as 0)."""
+    v = float(v) + 0.0                       # -0.0 + 0.0 is 0.0
+    if digits is not None:
+        return f"{v:.{digits}f}"
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v) if sig is None else f"{v:.{sig}g}"
 
 
 def wrote(files):
