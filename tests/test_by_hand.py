@@ -6,6 +6,8 @@ df, dg, da, dc_next, dh_next and running Σ_t dW that the printout shows and sum
 keeps. Every printed line fits 100 columns and shows the recorded numbers rounded.
 """
 import json
+import os
+import re
 
 import numpy as np
 import pytest
@@ -280,3 +282,19 @@ def test_seed_is_refused_by_by_hand(capsys):
     status, _, err = run_main(capsys, "by-hand", "srn", "--seed", "3")
     assert status not in (0, None) and len(err.strip().splitlines()) == 1
     assert "--seed" in err and "fixed" in err
+
+
+def test_readme_by_hand_rows_show_printed_numbers(capsys):
+    """The numbers README's Demos table gives for by-hand are ones the commands print."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"),
+                  encoding="utf-8").read()
+    rows = [ln for ln in readme.split("\n") if ln.startswith("| `minirnn by-hand ")]
+    assert len(rows) == 2
+    by_hand.run_srn()
+    by_hand.run_lstm()
+    printed = capsys.readouterr().out
+    for row in rows:
+        for number in re.findall(r"\d+\.\d{4,}", row):
+            assert number in printed, number
+        for run in re.findall(r"(?:\d ){8}\d", row):          # 0 0 0 0 0 7 0 0 6
+            assert run in printed, run
