@@ -171,7 +171,7 @@ def build_parser():
     p.add_argument("--lengths", type=_lengths, default=None,
                    help="comma-separated sequence lengths >= 3 (default 5,10; --full: "
                         "5,10,...,35)")
-    p.add_argument("--recipe", choices=("book", "better"), default="book",
+    p.add_argument("--recipe", choices=("book", "better"), default=None,
                    help="book: k=3 (300 examples), Adam 1e-3, batch 8, 500 epochs. better: "
                         "k=100 (10,000 examples), batch 32, Adam 3e-3, clipping at 1, 50 "
                         "epochs")
@@ -192,7 +192,7 @@ def build_parser():
                    help="read DIR/<length>/{train,dev,test}.txt instead of generating data")
     p.add_argument("--save-data", metavar="DIR", default=None,
                    help="write the data used to DIR/<length>/{train,dev,test}.txt")
-    p.add_argument("--seeds", type=_int_in(1, 100), default=1, metavar="K",
+    p.add_argument("--seeds", type=_int_in(1, 100), default=None, metavar="K",
                    help="train every model at every length for K seeds (--seed, --seed+1, "
                         "...) and report the mean and range; 1..100 (default 1)")
     p.add_argument("--results", metavar="FILE", default=None,
@@ -372,15 +372,51 @@ def unwritable_folder(option, folder):
     return ""
 
 
+def flags_doing_nothing(args):
+    """[(flag, why)] for each flag given that would change nothing in this run: a flag that
+    does nothing is an error, never silently ignored."""
+    name, idle = args.command, []
+    if name == "by-hand" and args.seed is not None:
+        idle.append(("--seed", "by-hand's weights are fixed and nothing in it is random"))
+    if name == "digitsum" and args.explode:
+        for flag, value in (("--models", args.models), ("--lengths", args.lengths),
+                            ("--recipe", args.recipe), ("--full", args.full), ("--k", args.k),
+                            ("--clip", args.clip), ("--forget-bias", args.forget_bias),
+                            ("--data", args.data), ("--save-data", args.save_data),
+                            ("--seeds", args.seeds)):
+            if value not in (None, False):
+                idle.append((flag, "--explode runs the explosion experiment with its own "
+                                   "settings (minirnn explode --help)"))
+    elif name == "digitsum":
+        if args.data is not None and args.k is not None:
+            idle.append(("--k", "it sets how much data is generated, and --data reads the data "
+                                "instead"))
+        if args.forget_bias is not None and args.models and "lstm" not in args.models:
+            idle.append(("--forget-bias", "it initialises the LSTM's forget gate, and --models "
+                                          "has no lstm"))
+        if args.full and args.models and args.lengths and args.epochs is not None:
+            idle.append(("--full", "it chooses the models, lengths and epochs, and --models, "
+                                   "--lengths and --epochs give all three"))
+    if name == "vanish" and args.full and args.epochs is not None:
+        idle.append(("--full", "it sets the number of epochs, and --epochs gives it"))
+    if name == "seq2seq" and args.full and args.task == "toy":
+        idle.append(("--full", "it lengthens the dates task only (--task dates)"))
+    if name == "charlm" and args.full and args.epochs is not None and args.max_chars is not None:
+        idle.append(("--full", "it sets the epochs and the corpus size, and --epochs and "
+                               "--max-chars give both"))
+    return idle
+
+
 def run_command(args):
     """Run the parsed subcommand; returns (output folder, numbers to save)."""
     name = args.command
     out = _out(args)
+    idle = flags_doing_nothing(args)
+    if idle:
+        flag, why = idle[0]
+        raise ValueError(f"{flag} would do nothing here: {why}; drop it")
     if name == "by-hand":
         from .demos import by_hand
-        if args.seed is not None:
-            raise ValueError("by-hand's weights are fixed and nothing is random: --seed does "
-                             "nothing here; drop it")
         if args.network == "srn":
             return out, by_hand.run_srn(backward=args.backward, out=out)
         return out, by_hand.run_lstm(out=out, backward=args.backward)
@@ -398,11 +434,12 @@ def run_command(args):
             overrides["clip"] = args.clip or None            # 0 switches clipping off
         if args.forget_bias is not None:
             overrides["forget_bias"] = args.forget_bias
-        return out, digitsum.run(models=args.models, lengths=args.lengths, recipe=args.recipe,
+        return out, digitsum.run(models=args.models, lengths=args.lengths,
+                                 recipe=args.recipe or "book",
                                  full=args.full, epochs=args.epochs, k=args.k,
                                  seed=_seed(args, digitsum), out=out, data_dir=args.data,
                                  save_data=args.save_data, overrides=overrides,
-                                 seeds=args.seeds, results=args.results)
+                                 seeds=args.seeds or 1, results=args.results)
     if name == "vanish":
         from .demos import vanish
         return out, vanish.run(full=args.full, epochs=args.epochs, seed=_seed(args, vanish),
