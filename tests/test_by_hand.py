@@ -198,6 +198,8 @@ def test_lstm_backward_agrees_with_torch_autograd_step_by_step():
         rec, want = records[t], oracle[t - 1]
         for key in ("dh", "dc", "do", "di", "df", "dg", "da", "dh_next", "dc_next"):
             close(rec[key], want[key], f"step {t}: {key}")
+        f = r["forward"][t - 1]["f"]          # the textbook's dc_prev is (4')'s dc ⊙ f
+        np.testing.assert_allclose(rec["dc_next"], rec["dc"] * f, rtol=1e-15, atol=0)
         running["W_ih"] += want["step_dW_ih"]
         running["W_hh"] += want["step_dW_hh"]
         close(rec["dW_ih"], running["W_ih"], f"step {t}: Σ dW_ih")

@@ -222,7 +222,8 @@ def run_srn(backward=False, verbose=True, out=None):
         say(f"   same numbers as by hand, both output units equal: {'yes' if same else 'NO'}")
         documented = result["outputs"][activation] == SRN_OUTPUTS[activation]
         say(f"   y_t,1 in full: {', '.join(map(num, result['outputs'][activation]))}")
-        say(f"   the documented outputs: {'reproduced exactly' if documented else 'NOT reproduced'}")
+        say("   the documented outputs: " + ("reproduced exactly" if documented else
+                                             "NOT reproduced"))
         if backward:
             records, grads = srn_backward_by_hand(activation, steps)
             module_grads = srn_backward_with_modules(nonlinearity)
@@ -312,10 +313,11 @@ def lstm_backward_by_hand():
     and backward are the textbook's ``lstm_step_forward`` and ``lstm_step_backward``; the
     intermediates of (5') to (2') are recomputed from each step's cache, as the equations
     say, for display (the step function keeps them to itself).
-    Returns (forward: list per step of dicts x, h_prev, c_prev, i, f, g, o, c, tanh_c, h;
-    records: list per step in processing order t = T..1 of dicts t, dh, do, dc, di, df, dg,
-    dc_next, da (4,), dh_next, and the running sums dW_ih (4, 4), dW_hh (4, 1), db (4,);
-    grads: the totals dW_ih, dW_hh, db, and dh0, dc0).
+    Returns (forward: list per step t = 1..T of dicts x, h_prev, c_prev, i, f, g, o, c,
+    tanh_c, h; records: list per step in processing order t = T..1 of dicts t, dh, do, dc,
+    di, df, dg, dc_next (= dc_prev of (4'), sent to step t-1), da (4,), dh_next (= dh_prev of
+    (1')), and the running sums dW_ih (4, 4), dW_hh (4, 1), db (4,); totals: dicts W_ih,
+    W_hh, b (the sums over all steps), dh0, dc0 (1,)).
     """
     W_ih, W_hh = LSTM_WEIGHTS, np.zeros((4, 1))
     b = np.zeros(4)            # no bias: the constant input x4 = 1 plays its part
@@ -325,8 +327,8 @@ def lstm_backward_by_hand():
         h, c, cache = lstm_step_forward(x[None, :], h, c, W_ih, W_hh, b, b)   # (1)-(5)
         caches.append(cache)
         forward.append(dict(x=x, h_prev=cache.h_prev[0, 0], c_prev=cache.c_prev[0, 0],
-                            **{k: getattr(cache, k)[0, 0] for k in "ifgoc"},
-                            tanh_c=np.tanh(cache.c[0, 0]), h=h[0, 0]))
+                            **{k: getattr(cache, k)[0, 0] for k in ("i", "f", "g", "o", "c",
+                                                                    "tanh_c")}, h=h[0, 0]))
     sums = dict(W_ih=np.zeros((4, 4)), W_hh=np.zeros((4, 1)), db=np.zeros(4))
     # dh_next, dc_next: the gradients reaching h_t and c_t from step t+1 (none after T)
     dh_next, dc_next = np.zeros((1, 1)), np.zeros((1, 1))
@@ -336,9 +338,8 @@ def lstm_backward_by_hand():
         dh = 1.0 + dh_next                                # (6') dy_t + dh_next
         _, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc_next, s)
         # what lstm_step_backward computed on the way, recomputed for display
-        tanh_c = np.tanh(s.c)
-        do = dh * tanh_c                                  # (5')
-        dc = dc_next + dh * s.o * (1 - tanh_c ** 2)       # (5')
+        do = dh * s.tanh_c                                # (5')
+        dc = dc_next + dh * s.o * (1 - s.tanh_c ** 2)     # (5')
         di, df, dg = dc * s.g, dc * s.c_prev, dc * s.i    # (4')
         da = np.concatenate([di * s.i * (1 - s.i), df * s.f * (1 - s.f), dg * (1 - s.g ** 2),
                              do * s.o * (1 - s.o)], axis=1)        # (3')(2')
