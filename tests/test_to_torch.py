@@ -362,3 +362,60 @@ def test_classifier_with_lengths_continues_in_torch_as_in_minirnn(tmp_path):
     np.testing.assert_allclose(loss_t, loss, rtol=1e-9, atol=0)
     for name, p in twin.named_parameters():
         assert_close(model.state_dict()[name], p, F64, f"{name} after the epoch")
+
+
+# ---- learning-rate schedulers go on as they were ---------------------------------------------
+
+SCHEDULERS = [("StepLR", dict(step_size=2, gamma=0.5)),
+              ("MultiStepLR", dict(milestones=[2, 5, 5], gamma=0.3)),
+              ("ExponentialLR", dict(gamma=0.9)),
+              ("CosineAnnealingLR", dict(T_max=3, eta_min=0.001)),
+              ("LambdaLR", dict(lr_lambda=lambda e: 1 / (1 + e))),
+              ("ReduceLROnPlateau", dict(factor=0.5, patience=1, cooldown=1))]
+
+
+@pytest.mark.parametrize("kind, options", SCHEDULERS, ids=[s[0] for s in SCHEDULERS])
+def test_a_scheduler_goes_on_in_torch_with_minirnn_s_learning_rates(kind, options):
+    from minirnn.optim import lr_scheduler
+    metrics = [3.0, 2.0, 2.5, 2.6, 2.7, 1.0, 1.5, 1.6, 1.7, 1.8]
+    mini_opt = optim.Adam([nn.Linear(2, 2, rng=0).weight], lr=0.1)
+    mini = getattr(lr_scheduler, kind)(mini_opt, **options)
+    plateau = kind == "ReduceLROnPlateau"
+    for k in range(4):
+        mini.step(metrics[k]) if plateau else mini.step()
+    torch_opt = torch.optim.Adam([torch.zeros(2, requires_grad=True)],
+                                 lr=mini_opt.param_groups[0]["lr"])
+    sched = torch_twins.scheduler(torch_opt, mini.state_dict(), options.get("lr_lambda"))
+    assert torch_opt.param_groups[0]["lr"] == mini_opt.param_groups[0]["lr"]
+    for k in range(4, len(metrics)):
+        mini.step(metrics[k]) if plateau else mini.step()
+        torch_opt.step()                      # (no gradients: only so torch sees the order)
+        sched.step(metrics[k]) if plateau else sched.step()
+        assert torch_opt.param_groups[0]["lr"] == mini_opt.param_groups[0]["lr"], k
+        assert sched.get_last_lr() == mini.get_last_lr()
+
+
+def test_fit_s_scheduler_carries_over_through_the_file(tmp_path):
+    from minirnn.optim.lr_scheduler import StepLR
+    rng = np.random.default_rng(7)
+    batches = [(rng.integers(0, 6, (4, 5)), rng.integers(0, 6, (4, 5))) for _ in range(2)]
+    path, pt, crit = tmp_path / "run.npz", tmp_path / "run.pt", nn.CrossEntropyLoss()
+
+    def run(seed, epochs, resume):
+        model = models.CharLM(6, 4, "gru", rng=seed)
+        opt = optim.Adam(model.parameters(), lr=0.05)
+        return model, fit(model, crit, opt, batches, epochs=epochs, clip=1.0, checkpoint=path,
+                          resume=resume, scheduler=StepLR(opt, 1, 0.5), verbose=False)
+    run(0, 1, False)
+    assert to_torch.main([str(path), str(pt)]) == 0
+    twin, torch_opt, data = torch_twins.load(pt)
+    sched = torch_twins.scheduler(torch_opt, data["meta"]["scheduler"])
+    losses = []
+    for _ in range(2):
+        losses.append(torch_epoch(twin, torch_opt, batches, clip=1.0))
+        sched.step()
+    model, history = run(1, 3, True)
+    np.testing.assert_allclose(losses, history["train_loss"][1:], rtol=1e-9, atol=0)
+    assert history["lr"][1:] == [0.025, 0.0125] and sched.get_last_lr() == [0.00625]
+    for name, p in twin.named_parameters():
+        assert_close(model.state_dict()[name], p, F64, f"{name} after two epochs")

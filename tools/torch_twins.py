@@ -410,6 +410,52 @@ def build(model_class, config):
     return TWINS[model_class](**config)
 
 
+# ---- learning-rate schedulers ----------------------------------------------------------------
+
+def scheduler(optimizer, state, lr_lambda=None):
+    """The torch.optim.lr_scheduler scheduler that goes on where a minirnn scheduler stopped.
+
+    optimizer : the torch optimiser, its learning rate already restored (``load`` does it)
+    state     : the minirnn scheduler's ``state_dict()`` (fit keeps it in its checkpoints'
+                metadata, under 'scheduler', and to_torch.py carries the metadata over)
+    lr_lambda : LambdaLR's function (functions are never saved, in either library)
+    From here on ``step()`` (``step(metric)`` for ReduceLROnPlateau) sets the learning rates
+    minirnn's scheduler would have set.
+    """
+    S, kind = torch.optim.lr_scheduler, state["type"]
+    group = optimizer.param_groups[0]
+    lr = group["lr"]
+    group["initial_lr"] = state["base_lr"]          # where torch keeps base_lr
+    if kind == "StepLR":
+        sched = S.StepLR(optimizer, state["step_size"], state["gamma"])
+    elif kind == "MultiStepLR":
+        sched = S.MultiStepLR(optimizer, list(state["milestones"]), state["gamma"])
+    elif kind == "ExponentialLR":
+        sched = S.ExponentialLR(optimizer, state["gamma"])
+    elif kind == "CosineAnnealingLR":
+        sched = S.CosineAnnealingLR(optimizer, state["T_max"], state["eta_min"])
+    elif kind == "LambdaLR":
+        if lr_lambda is None:
+            raise ValueError("LambdaLR: pass lr_lambda= (a function is not saved with the "
+                             "scheduler, in minirnn as in torch)")
+        sched = S.LambdaLR(optimizer, lr_lambda)
+    elif kind == "ReduceLROnPlateau":
+        sched = S.ReduceLROnPlateau(
+            optimizer, state["mode"], state["factor"], state["patience"], state["threshold"],
+            state["threshold_mode"], state["cooldown"], state["min_lr"], state["eps"])
+        if state["best"] is not None:                  # None: nothing seen yet (torch: ±inf)
+            sched.best = state["best"]
+        sched.num_bad_epochs = state["num_bad_epochs"]
+        sched.cooldown_counter = state["cooldown_counter"]
+    else:
+        raise ValueError(f"no torch scheduler for a minirnn {kind!r}")
+    group["lr"] = lr                           # building one may have set it: put it back
+    sched.base_lrs = [state["base_lr"]]
+    sched.last_epoch = state["last_epoch"]
+    sched._last_lr = [state["last_lr"]]
+    return sched
+
+
 # ---- the torch file --------------------------------------------------------------------------
 
 def save(path, model, optimizer=None, *, arrays=None, **meta):
