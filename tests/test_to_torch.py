@@ -92,6 +92,17 @@ def test_layer_twin_matches_minirnn(cls, options, how):
     compare_param_grads(mini, twin, label)
 
 
+def test_stacked_layers_with_dropout_agree_in_eval_mode():
+    mini = nn.LSTM(3, 4, 3, dropout=0.4, rng=0).eval()
+    twin, _ = to_torch.live_to_torch(mini)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    out, (h_n, c_n) = mini(x)
+    out_t, (h_n_t, c_n_t) = twin.eval()(tensor(x))
+    for a, b, what in ((out, out_t, "output"), (h_n, h_n_t, "h_n"), (c_n, c_n_t, "c_n")):
+        assert_close(a, b, F64, what)
+    assert twin.dropout == 0.4
+
+
 def test_unbatched_input_with_a_mask():
     mini = nn.GRU(3, 4, bidirectional=True, rng=0)
     twin, _ = to_torch.live_to_torch(mini)

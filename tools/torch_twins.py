@@ -107,7 +107,7 @@ class _Recurrent:
             x = x[:, None] if not self.batch_first else x[None]
             hx = None if hx is None else (tuple(h[:, None] for h in hx)
                                           if isinstance(hx, tuple) else hx[:, None])
-        lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.int64)
+        lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()     # packing wants CPU
         packed = pack_padded_sequence(x, lengths, batch_first=self.batch_first,
                                       enforce_sorted=False)
         out, state = super().forward(packed, hx)
@@ -126,6 +126,7 @@ class _Recurrent:
         t_axis = 1 if self.batch_first else 0
         T = out.shape[t_axis]
         steps = torch.minimum(torch.arange(T)[:, None], lengths[None, :] - 1)   # (T, N)
+        steps = steps.to(out.device)
         if self.batch_first:
             steps = steps.T
         index = steps[..., None].expand(*steps.shape, H)
@@ -283,7 +284,8 @@ class CharLM(nn.Module):
         """``prefix`` and ``n`` more characters (greedy, or sampled at ``temperature``), as
         minirnn's CharLM.generate; ``model.state`` is left as it was."""
         saved, out = self.state, list(corpus.encode(prefix))
-        logits = self.forward(torch.tensor([out]))
+        device = self.fc.weight.device
+        logits = self.forward(torch.tensor([out], device=device))
         for _ in range(n):
             last = logits[0, -1]
             if temperature is None:
@@ -292,7 +294,7 @@ class CharLM(nn.Module):
                 p = torch.softmax((last - last.max()) / temperature, dim=0)
                 nxt = int(torch.multinomial(p, 1, generator=generator))
             out.append(nxt)
-            logits = self.forward(torch.tensor([[nxt]]), self.state)
+            logits = self.forward(torch.tensor([[nxt]], device=device), self.state)
         self.state = saved
         return corpus.decode(out)
 
@@ -319,7 +321,8 @@ class AdditiveAttention(nn.Module):
         e = z @ self.v                                                  # (N, T, S)
         if lengths is not None:
             S = keys.shape[1]
-            pad = torch.arange(S)[None, :] >= torch.as_tensor(np.asarray(lengths))[:, None]
+            lengths = torch.as_tensor(lengths, device=e.device)
+            pad = torch.arange(S, device=e.device)[None, :] >= lengths[:, None]     # (N, S)
             e = e.masked_fill(pad[:, None, :], -math.inf)
         weights = torch.softmax(e, dim=2)
         return weights @ values, weights
@@ -376,8 +379,9 @@ class EncoderDecoder(nn.Module):
     def greedy_decode(self, src_ids, src_lengths, bos_id, eos_id, max_len):
         """ids (N, steps <= max_len): the most likely token at each step, fed back in."""
         memory, state = self.start(src_ids, src_lengths)
-        token = torch.full((src_ids.shape[0],), bos_id, dtype=torch.int64)
-        finished = torch.zeros(src_ids.shape[0], dtype=torch.bool)
+        N, device = src_ids.shape[0], src_ids.device
+        token = torch.full((N,), bos_id, dtype=torch.int64, device=device)
+        finished = torch.zeros(N, dtype=torch.bool, device=device)
         out, weights = [], []
         for _ in range(max_len):
             logits, state = self.step(token, state, memory)
