@@ -11,6 +11,7 @@
 4. Training goes on: one more epoch on the same batches in torch, from the converted
    checkpoint, gives minirnn's next-epoch loss and weights (float64, 1e-9), for each optimiser.
 """
+import re
 import sys
 from pathlib import Path
 
@@ -430,3 +431,16 @@ def test_fit_s_scheduler_carries_over_through_the_file(tmp_path):
     assert history["lr"][1:] == [0.025, 0.0125] and sched.get_last_lr() == [0.00625]
     for name, p in twin.named_parameters():
         assert_close(model.state_dict()[name], p, F64, f"{name} after two epochs")
+
+
+def test_from_torch_reads_only_tensors_and_plain_data(tmp_path, capsys):
+    import pickle
+    with open(tmp_path / "code.pt", "wb") as f:        # a pickle that would call print
+        pickle.dump({"format": torch_twins.FORMAT, "call": print}, f, protocol=2)
+    checkpoint.save(tmp_path / "a.npz", models.CharLM(5, 3, rng=0))
+    for name, why in (("code.pt", "cannot read .* as a torch file"),
+                      ("a.npz", "cannot read .* as a torch file"),
+                      ("missing.pt", "no such file")):
+        assert from_torch.main([str(tmp_path / name), str(tmp_path / "b.npz")]) == 1
+        assert re.search(why, capsys.readouterr().err), name
+    assert not (tmp_path / "b.npz").exists()

@@ -12,12 +12,11 @@ import argparse
 import os
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_twins  # noqa: E402
-from to_torch import MINIRNN_CLASSES, minirnn_model  # noqa: E402,F401
+from to_torch import minirnn_model  # noqa: E402
 
 from minirnn import optim  # noqa: E402
 from minirnn.train import checkpoint  # noqa: E402
@@ -113,9 +112,7 @@ def live_from_torch(twin, optimizer=None):
 def convert(torch_path, checkpoint_path):
     """Read the torch file (weights_only), write the minirnn checkpoint. Returns (model,
     optimiser or None)."""
-    data = torch.load(torch_path, map_location="cpu", weights_only=True)
-    if not isinstance(data, dict) or data.get("format") != torch_twins.FORMAT:
-        raise ValueError(f"{os.fspath(torch_path)!r} is not a file tools/to_torch.py wrote")
+    data = torch_twins.read(torch_path)
     model, optimizer = from_torch(data)
     arrays = {k: _array(v) for k, v in data["arrays"].items()}
     checkpoint.save(checkpoint_path, model, optimizer, arrays=arrays, **data["meta"])

@@ -18,6 +18,8 @@ activations other than torch's, Cho's GRU (``reset_after=False``), masks with ga
 docs/variants.md). minirnn itself never imports torch; this file lives in tools/.
 """
 import math
+import os
+import pickle
 
 import numpy as np
 import torch
@@ -482,22 +484,37 @@ def save(path, model, optimizer=None, *, arrays=None, **meta):
     return path
 
 
+def read(path):
+    """The dict ``save`` wrote to ``path``, read with ``weights_only=True`` (tensors and plain
+    data only; nothing else is unpickled); ValueError if it is not such a file."""
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"no such file: {name!r}")
+    try:
+        data = torch.load(name, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, OSError) as e:
+        reason = " ".join(str(e).split())[:200]
+        raise ValueError(f"cannot read {name!r} as a torch file ({type(e).__name__}: "
+                         f"{reason})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"{name!r} is not a file tools/to_torch.py wrote (no {FORMAT!r} tag)")
+    if data.get("version") != VERSION:
+        raise ValueError(f"{name!r} has format version {data.get('version')!r}, expected "
+                         f"{VERSION}")
+    return data
+
+
 def load(path):
     """(model, optimizer or None, data) from a file ``save`` wrote, read with
     ``weights_only=True``; data holds 'meta', 'arrays', 'model_class' and 'model_config'."""
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError(f"{path!r} is not a file tools/to_torch.py wrote (no {FORMAT!r} tag)")
-    if data.get("version") != VERSION:
-        raise ValueError(f"{path!r} has format version {data.get('version')!r}, expected "
-                         f"{VERSION}")
+    data = read(path)
     model = build(data["model_class"], data["model_config"])
     model.load_state_dict(data["model_state"])
     optimizer = None
     if data["optimizer"] is not None:
         kind = data["optimizer"]["type"]
         if kind not in OPTIMIZERS:
-            raise ValueError(f"{path!r}: unknown optimiser {kind!r}, expected one of "
+            raise ValueError(f"{os.fspath(path)!r}: unknown optimiser {kind!r}, expected one of "
                              f"{list(OPTIMIZERS)}")
         optimizer = getattr(torch.optim, kind)(model.parameters(), lr=1e-3)   # lr: replaced
         optimizer.load_state_dict(data["optimizer"]["state_dict"])
