@@ -14,7 +14,7 @@ from minirnn import cli, textbook
 from minirnn.demos import by_hand
 from minirnn.trace import LOSSES, preset, random_network, record
 from minirnn.trace.page import ASSETS, page_html
-from minirnn.trace.record import EVENTS, functions
+from minirnn.trace.recorder import EVENTS, functions
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = ("srn", "lstm", "gru")
@@ -47,6 +47,14 @@ def test_srn_preset_is_the_by_hand_srn():
     h = np.array([step["h"] for step in trace["forward"]])
     # by-hand's output y_t = h_t W_outᵀ with W_out all ones, so y_t,1 = h_t,1 + h_t,2
     np.testing.assert_allclose(h.sum(axis=1), by_hand.SRN_OUTPUTS["tanh"], rtol=1e-15)
+
+
+def test_srn_gradients_are_half_the_by_hand_ones():
+    # by-hand's L = Σ y_t with y_t = h_t W_outᵀ, W_out all ones: dL/dh_t = [2, 2], not [1, 1]
+    trace = trace_of("srn", preset("srn"))
+    _, by = by_hand.srn_backward_by_hand("tanh", by_hand.srn_by_hand("tanh"))
+    for ours, theirs in (("dW_ih", "W_ih"), ("dW_hh", "W_hh"), ("db_ih", "b")):
+        np.testing.assert_allclose(2 * np.array(trace["grads"][ours]), by[theirs], rtol=1e-14)
 
 
 def test_lstm_preset_is_the_lecture_lstm_with_standard_activations():
@@ -106,7 +114,7 @@ def test_source_lines_are_the_textbooks_lines_with_their_equation_tags():
                 first = text[line["line"] - 1]
                 assert first.strip() == line["text"].splitlines()[0].strip(), e["id"]
             if e["phase"] == "loss":
-                assert all(l["file"] == "minirnn/trace/record.py" for l in e["lines"])
+                assert all(l["file"] == "minirnn/trace/recorder.py" for l in e["lines"])
                 continue
             assert all(l["file"].startswith("minirnn/textbook/") for l in e["lines"])
             numbers = {n for l in e["lines"] for n in re.findall(r"\((\d+'?)\)", l["tag"])}
@@ -254,3 +262,25 @@ def test_package_data_lists_the_assets():
     cfg = (ROOT / "setup.cfg").read_text(encoding="utf-8")
     assert re.search(r"\[options\.package_data\]\s*\nminirnn\.trace\s*=\s*assets/\*", cfg)
     assert all((ROOT / "minirnn/trace/assets" / a).is_file() for a in ASSETS)
+
+
+def test_documented_events_exist():
+    """Every event docs/trace.md's table and docs/bptt.md's links name is one of its page."""
+    import shlex
+    rows = []
+    for doc in ("trace.md", "bptt.md"):
+        for line in (ROOT / "docs" / doc).read_text(encoding="utf-8").splitlines():
+            command = re.search(r"`minirnn (trace [^`]+)`", line)
+            ids = re.findall(r"`((?:forward|backward|sum)-t\d+-\w+)`", line)
+            if command and ids:
+                rows.append((command.group(1), ids))
+    assert len(rows) >= 10
+    traces = {}
+    for command, ids in rows:
+        if command not in traces:
+            args = cli.build_parser().parse_args(shlex.split(command))
+            net = (preset(args.network) if args.hidden is args.steps is args.seed is None else
+                   random_network(args.network, hidden=args.hidden or 2, steps=args.steps or 4,
+                                  seed=args.seed or 0))
+            traces[command] = {e["id"] for e in trace_of(args.network, net, args.loss)["events"]}
+        assert set(ids) <= traces[command], (command, set(ids) - traces[command])

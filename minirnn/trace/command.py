@@ -3,7 +3,7 @@ import os
 
 from .page import write_page
 from .presets import preset, random_network
-from .record import record
+from .recorder import record
 
 TITLES = {"srn": "the by-hand SRN (2 units, every weight 1, tanh)",
           "lstm": "the lecture LSTM with sigmoid gates and tanh",

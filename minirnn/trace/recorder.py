@@ -251,7 +251,7 @@ def source_lines(fn, names, returns=()):
             hits = [node for node in ast.walk(tree) if isinstance(node, ast.Return)]
         if not hits:
             raise LookupError(f"{fn.__module__}.{fn.__name__} computes no {name!r}: the "
-                              f"trace's event table (minirnn/trace/record.py) needs updating")
+                              f"trace's event table (minirnn/trace/recorder.py) needs updating")
         for node in hits:
             found[node.lineno] = node.end_lineno
     out = []
