@@ -57,9 +57,9 @@ Forward, one step:
   (4) c_t = f ⊙ c_{{t-1}} + i ⊙ g                            (N, H)
   (5) h_t = o ⊙ tanh(c_t)                                  (N, H)
 
-Backward, one step, given dh = ∂L/∂h_t and dc, the gradient reaching c_t from step t+1:
-  (5') do = dh ⊙ tanh(c_t);  dc_t = dc + dh ⊙ o ⊙ (1 − tanh²(c_t))
-  (4') di = dc_t ⊙ g;  df = dc_t ⊙ c_{{t-1}};  dg = dc_t ⊙ i;  dc_prev = dc_t ⊙ f
+Backward, one step, given dh = ∂L/∂h_t and dc_next, the gradient reaching c_t from step t+1:
+  (5') do = dh ⊙ tanh(c_t);  dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c_t))
+  (4') di = dc ⊙ g;  df = dc ⊙ c_{{t-1}};  dg = dc ⊙ i;  dc_prev = dc ⊙ f
   (3')(2') da = [di ⊙ i(1 − i) | df ⊙ f(1 − f) | dg ⊙ (1 − g²) | do ⊙ o(1 − o)]  (N, 4H)
   (1') dx = da W_ih;  dh_prev = da W_hh;
        dW_ih = daᵀ x_t;  dW_hh = daᵀ h_{{t-1}};  db_ih = db_hh = Σ_n da    (sum over the batch)
@@ -68,7 +68,8 @@ Sequence, t = 1..T:
   (6) h_t, c_t, cache_t = step_forward(x_t, h_{{t-1}}, c_{{t-1}});  y_t = h_t;  h_n, c_n = h_T, c_T
 BPTT, t = T..1. dh_next and dc_next are the gradients flowing back into h_t and c_t from step
 t+1; they start as dh_n and dc_n, the gradients of the final states:
-  (6') dh = dy_t + dh_next;  dx_t, dh_next, dc_next, grads_t = step_backward(dh, dc_next, cache_t)
+  (6') dh = dy_t + dh_next;
+       dx_t, dh_next, dc_next, grads_t = step_backward(dh, dc_next, cache_t)
   (7') dW_ih = Σ_t dW_ih of step t, and the same for W_hh, b_ih, b_hh: the same weights act
        at every step, so their gradients add up over time
 ''', "gru": '''\
@@ -155,11 +156,11 @@ def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     # H = h_prev.shape[1]; a's gate blocks: a[:, :H], a[:, H:2*H], a[:, 2*H:3*H], a[:, 3*H:]
     raise NotImplementedError("lstm_step_forward: write equations (1) to (5)")
 ''', '''\
-def lstm_step_backward(dh, dc, cache):
+def lstm_step_backward(dh, dc_next, cache):
     """Backward through one LSTM step, equations (5') to (1').
 
     dh (N, H): the whole gradient of the loss with respect to this step's h;
-    dc (N, H): the gradient reaching this step's c from step t+1.
+    dc_next (N, H): the gradient reaching this step's c from step t+1.
     Returns dx (N, D), dh_prev (N, H), dc_prev (N, H) and grads, a dict with this step's
     W_ih (4H, D), W_hh (4H, H), b_ih (4H,) and b_hh (4H,) gradients.
     """
