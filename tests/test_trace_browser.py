@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from minirnn.trace import LOSSES, preset, random_network, record
+from minirnn.trace.command import TITLES
 from minirnn.trace.page import write_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,8 @@ def browser():
 
 
 def trace_of(cell, net, loss="sum"):
-    return record(cell, net["params"], net["x"], net["h0"], net.get("c0"), loss=loss)
+    return record(cell, net["params"], net["x"], net["h0"], net.get("c0"), loss=loss,
+                  title=f"{cell}: {TITLES[cell]}")
 
 
 @pytest.fixture(scope="module")

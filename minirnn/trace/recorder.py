@@ -229,8 +229,8 @@ def _assigned(node):
                     names.append("d" + t.slice.value)          # grads["b_ih"] = ...
                 else:
                     names.append(t.value.id)                   # dy[-1] = ...
-                    if isinstance(node, ast.AugAssign):
-                        names.append("Σ")                      # grads[k] += step_grads[k]
+                    if t.value.id == "grads":                  # grads[name] = grads[name]
+                        names.append("Σ")                      #     + step_grads[name]
     if isinstance(getattr(node, "value", None), ast.Dict):
         names += ["d" + k.value for k in node.value.keys
                   if isinstance(k, ast.Constant) and isinstance(k.value, str)]
@@ -351,8 +351,8 @@ def record(cell, params, x, h0=None, c0=None, loss="sum", target=0, title=None):
                "uses": ["loss.y_last" if loss != "sum" else "loss.y"],
                "lines": source_lines(LOSS_FUNCTIONS[loss], ["L", "dy"])},
               *_events(cell, "backward", fns, reversed(range(T)))]
-    needed = {n.split(".")[1] for e in events for n in e["show"] + e["uses"]
-              if n.split(".")[0] in ("forward", "backward")}
+    needed = {table: {n.split(".")[1] for e in events for n in e["show"] + e["uses"]
+                      if n.split(".")[0] == table} for table in ("forward", "backward")}
     for table, rows in (("forward", forward), ("backward", steps)):
         for t, row in enumerate(rows):
             missing = {n.split(".")[1] for e in events if e["t"] == t + 1
@@ -360,7 +360,8 @@ def record(cell, params, x, h0=None, c0=None, loss="sum", target=0, title=None):
             if missing:
                 raise LookupError(f"the textbook's {cell} {table} step recorded no "
                                   f"{sorted(missing)}: the trace's event table needs updating")
-    keep = lambda rows: [{k: v for k, v in row.items() if k in needed} for row in rows]
+    keep = lambda table, rows: [{k: v for k, v in row.items() if k in needed[table]}
+                                for row in rows]
     trace = {
         "schema": SCHEMA, "cell": cell, "title": title or cell,
         "sizes": {"T": T, "D": D, "H": H, "G": GATES[cell]},
@@ -368,7 +369,8 @@ def record(cell, params, x, h0=None, c0=None, loss="sum", target=0, title=None):
                  else None, "L": L, "y": y, "y_last": y[-1]},
         "params": {k: a[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")},
         "x": x, "h0": a["h0"], "c0": a.get("c0"), "dy": dy,
-        "forward": keep(forward), "backward": keep(steps), "sums": sums,
+        "forward": keep("forward", forward), "backward": keep("backward", steps),
+        "sums": sums,
         "output": {"y": y, "h_n": out[1][0], "c_n": out[2][0] if cell == "lstm" else None},
         "grads": {**{"d" + k: v for k, v in back[-1].items()}, "dx": back[0][:, 0, :],
                   "dh0": back[1][0], "dc0": back[2][0] if cell == "lstm" else None},

@@ -52,14 +52,15 @@ const MinirnnCells = (() => {
     const h = mul(o, tanh_c);                                                   // (5)
     return { x, h_prev, c_prev, a, i, f, g, o, c, tanh_c, h };
   }
+  // da_i = di ⊙ i ⊙ (1 − i), multiplied in the textbook's order (so the rounding matches)
+  const gate = (dv, v) => dv.map((d, k) => d * v[k] * (1 - v[k]));
   function lstmStepBack(p, s, dh, dc_next) {
-    const d = (v) => v.map((y) => y * (1 - y));                                  // σ' from σ
     const dout = mul(dh, s.tanh_c);                                             // (5') do
     const dc = add(dc_next, mul(mul(dh, s.o), map(s.tanh_c, (y) => 1 - y * y))); // (5')
     const di = mul(dc, s.g), df = mul(dc, s.c_prev), dg = mul(dc, s.i);         // (4')
     const dc_prev = mul(dc, s.f);                                               // (4')
-    const da = [...mul(di, d(s.i)), ...mul(df, d(s.f)),                         // (3')(2')
-                ...mul(dg, map(s.g, (y) => 1 - y * y)), ...mul(dout, d(s.o))];
+    const da = [...gate(di, s.i), ...gate(df, s.f),                             // (3')(2')
+                ...mul(dg, map(s.g, (y) => 1 - y * y)), ...gate(dout, s.o)];
     return {
       do: dout, dc, di, df, dg, dc_prev, da,
       dx: vecmat(da, p.W_ih), dh_prev: vecmat(da, p.W_hh),                      // (1')
@@ -84,8 +85,7 @@ const MinirnnCells = (() => {
     const dz = mul(dh, add(s.h_prev, map(s.n, (v) => -v)));                     // (5')
     const da_n = mul(dn, map(s.n, (y) => 1 - y * y));                           // (4')
     const dr = mul(da_n, s.gh_n);                                               // (4')
-    const da_r = mul(dr, map(s.r, (y) => y * (1 - y)));                         // (3')
-    const da_z = mul(dz, map(s.z, (y) => y * (1 - y)));                         // (3')
+    const da_r = gate(dr, s.r), da_z = gate(dz, s.z);                           // (3')
     const dgi = [...da_r, ...da_z, ...da_n];                                    // (2')(1')
     const dgh = [...da_r, ...da_z, ...mul(da_n, s.r)];
     return {

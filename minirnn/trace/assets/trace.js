@@ -132,9 +132,10 @@ function lookup(ref, t) {
 }
 
 // ---- the unrolled graph (SVG) --------------------------------------------------------------
-const CW = 100, X0 = 120, Y = { loss: 28, h: 92, cell: 178, x: 262 };
+// Layout: one column per step; rows for the loss, h_t, the cell (c_t between the cells) and x_t.
+const CW = LSTM ? 116 : 100, X0 = 120, Y = { loss: 26, h: 84, cell: 186, x: 282 };
 const colX = (t) => X0 + (t - 1) * CW;            // t = 1..T
-const width = X0 + T * CW + 40;
+const width = X0 + T * CW + (LSTM ? 40 : 10);
 function el(name, attrs, parent) {
   const e = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -155,46 +156,48 @@ function svgText(parent, attrs, parts) {
 }
 function node(id, x, y, parts, sub, kind, parent) {
   const g = el("g", { class: "node", id }, parent);
-  if (kind === "box") el("rect", { x: x - 32, y: y - 26, width: 64, height: 52, rx: 6 }, g);
-  else el("circle", { cx: x, cy: y, r: 19 }, g);
+  if (kind === "box") el("rect", { x: x - 32, y: y - 28, width: 64, height: 56, rx: 6 }, g);
+  else el("circle", { cx: x, cy: y, r: kind === "small" ? 15 : 19 }, g);
   svgText(g, { x, y: sub ? y - 5 : y }, parts);
   if (sub) el("text", { x, y: y + 11, class: "small" }, g).textContent = sub;
   return g;
 }
 function buildGraph() {
   const svg = $("graph");
-  svg.setAttribute("viewBox", `0 0 ${width} 300`);
+  svg.setAttribute("viewBox", `0 0 ${width} 312`);
   const defs = el("defs", {}, svg);
   for (const [id, c] of [["arrow", "#9aa0a8"], ["arrow-red", "#d32f2f"], ["arrow-orange", "#ef6c00"]]) {
-    const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6,
-      markerHeight: 6, orient: "auto-start-reverse", markerUnits: "userSpaceOnUse" }, defs);
+    const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
+      markerHeight: 7, orient: "auto-start-reverse", markerUnits: "userSpaceOnUse" }, defs);
     el("path", { d: "M0,0 L10,5 L0,10 z", fill: c }, m);
   }
   const edges = el("g", {}, svg);
   el("g", { id: "back-arrows" }, svg);
-  const last = colX(T);
-  node("node-loss", last + 10, Y.loss, [["L"]], trace.loss.kind, "circle", svg);
-  node("node-W", 40, Y.x, [["W, b"]], "shared", "box", svg);
-  node("node-h0", 40, Y.h, LSTM ? [["h", 0], [","], ["c", 0]] : [["h", 0]], "", "circle", svg);
+  const loss = { x: colX(T) + (LSTM ? 40 : 0), y: Y.loss };
+  node("node-loss", loss.x + 44, loss.y + 4, [["L"]], trace.loss.kind, "circle", svg);
+  node("node-W", 44, Y.x, [["W, b"]], "shared", "box", svg);
+  node("node-h0", 44, Y.h, [["h", 0]], "", "circle", svg);
+  if (LSTM) node("node-c0", 44, Y.cell, [["c", 0]], "", "small", svg);
   const cellName = { srn: "tanh", lstm: "i f g o", gru: "r z n" }[trace.cell];
   for (let t = 1; t <= T; t++) {
     const x = colX(t);
     node(`node-x-${t}`, x, Y.x, [["x", t]], "", "circle", svg);
     node(`node-cell-${t}`, x, Y.cell, [[`step ${t}`]], cellName, "box", svg);
     node(`node-h-${t}`, x, Y.h, [["h", t]], "", "circle", svg);
-    el("line", { class: "edge", x1: x, y1: Y.x - 19, x2: x, y2: Y.cell + 27 }, edges);
-    el("line", { class: "edge", x1: x, y1: Y.cell - 27, x2: x, y2: Y.h + 20 }, edges);
-    const prevX = t === 1 ? 40 : x - CW;           // h_{t-1} (h0 for t = 1) into the cell
-    el("path", { class: "edge", d: `M${prevX + 19},${Y.h + 6} L${x - 33},${Y.cell - 12}` }, edges);
-    if (LSTM) {                                    // c_t: along the cells' tops
-      const cy = Y.cell - 18;
-      if (t < T) node(`node-c-${t}`, x + CW / 2, cy, [["c", t]], "", "circle", svg);
-      else node(`node-c-${t}`, x + 44, Y.cell + 44, [["c", t]], "", "circle", svg);
-      const from = t === 1 ? 60 : x - CW / 2 + 19;
-      el("line", { class: "edge", x1: from, y1: t === 1 ? Y.h + 19 : cy, x2: x - 33, y2: cy }, edges);
+    el("line", { class: "edge", x1: x, y1: Y.x - 19, x2: x, y2: Y.cell + 29 }, edges);
+    el("line", { class: "edge", x1: x, y1: Y.cell - 29, x2: x, y2: Y.h + 20 }, edges);
+    const prevX = t === 1 ? 44 : x - CW;           // h_{t-1} (h0 for t = 1) into the cell
+    el("path", { class: "edge", d: `M${prevX + 15},${Y.h + 13} L${x - 30},${Y.cell - 30}` }, edges);
+    if (LSTM) {                                    // c_t between step t and step t+1
+      const cx = x + CW / 2;
+      node(`node-c-${t}`, cx, Y.cell, [["c", t]], "", "small", svg);
+      el("line", { class: "edge", x1: x + 33, y1: Y.cell, x2: cx - 16, y2: Y.cell }, edges);
+      const from = t === 1 ? 44 + 16 : x - CW / 2 + 16;
+      el("line", { class: "edge", x1: from, y1: Y.cell, x2: x - 33, y2: Y.cell }, edges);
     }
-    const toLoss = trace.loss.kind === "sum" || t === T;
-    if (toLoss) el("path", { class: "edge", d: `M${x + 14},${Y.h - 14} L${last - 9},${Y.loss + 8}` }, edges);
+    if (trace.loss.kind === "sum" || t === T) {
+      el("path", { class: "edge", d: `M${x + 17},${Y.h - 9} L${loss.x + 25},${loss.y + 8}` }, edges);
+    }
   }
 }
 // The node an event's quantity lives in.
@@ -215,16 +218,16 @@ function drawBackArrows() {
   const e = page.events[page.index];
   if (e.phase !== "backward") return;
   const B = page.values.backward;
-  const pairs = [["dh_next", "", 12]].concat(LSTM ? [["dc_next", "cell", -32]] : []);
+  const pairs = [["dh_next", "", 22]].concat(LSTM ? [["dc_next", "cell", -22]] : []);
   for (const [name, cls, dy] of pairs) {
     const norms = B.map((b) => MinirnnCells.norm(b[name]));
     const max = Math.max(...norms, 1e-300);
     for (let t = 1; t < T; t++) {           // the arrow from step t+1 into step t
       if (page.index < page.handedBack[t + 1]) continue;
-      const n = norms[t - 1], x1 = colX(t + 1) - 33, x2 = colX(t) + 33, y = Y.cell + dy;
+      const n = norms[t - 1], x1 = colX(t + 1) - 33, x2 = colX(t) + 34, y = Y.cell + dy;
       el("line", { class: `back ${cls}`, x1, y1: y, x2, y2: y,
         "stroke-width": 1 + 9 * n / max }, g);
-      el("text", { class: `back-label ${cls}`, x: (x1 + x2) / 2, y: y + (cls ? -8 : 17) }, g)
+      el("text", { class: `back-label ${cls}`, x: (x1 + x2) / 2, y: y + (cls ? -8 : 16) }, g)
         .textContent = fmt(n);
     }
   }
@@ -240,31 +243,37 @@ function highlight() {
 
 // ---- the norm panel: ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) per step, on a log scale ----------------------
 function drawNorms() {
-  const svg = $("norms"), h = 150, base = 125, top = 12, left = X0 - 50;
-  svg.setAttribute("viewBox", `0 0 ${width} ${h}`);
+  const svg = $("norms"), W = 540, h = 200, base = 170, top = 18, left = 44;
+  const step = (W - left - 8) / T, nx = (t) => left + (t - 0.5) * step;   // t = 1..T
+  svg.setAttribute("viewBox", `0 0 ${W} ${h}`);
   svg.replaceChildren();
   const series = [["dh", "bar-h"]].concat(LSTM ? [["dc", "bar-c"]] : []);
   const all = series.flatMap(([k]) => page.values.norms[k]).filter((v) => v > 0);
-  const hi = Math.log10(Math.max(...all, 1e-300)), lo = Math.min(hi - 1, Math.log10(Math.min(...all, 1)));
+  // the smallest nonzero norm still gets a visible bar: the axis starts a bit below it
+  const hi = Math.log10(Math.max(...all, 1e-300));
+  const lo = Math.min(hi - 1, Math.log10(Math.min(...all, 1))) - 0.3;
   const yOf = (v) => base - (Math.log10(v) - lo) / (hi - lo) * (base - top);
-  el("line", { class: "axis", x1: left, y1: base, x2: width - 10, y2: base }, svg);
+  el("line", { class: "axis", x1: left, y1: base, x2: W - 4, y2: base }, svg);
   for (let p = Math.ceil(lo); p <= Math.floor(hi); p += Math.max(1, Math.ceil((hi - lo) / 4))) {
-    el("text", { class: "tick", x: left - 4, y: yOf(10 ** p) + 3, "text-anchor": "end" }, svg)
+    el("text", { class: "tick", x: left - 5, y: yOf(10 ** p) + 3, "text-anchor": "end" }, svg)
       .textContent = `1e${p}`;
-    el("line", { class: "axis", x1: left, y1: yOf(10 ** p), x2: left + 4, y2: yOf(10 ** p) }, svg);
+    el("line", { class: "axis", x1: left - 2, y1: yOf(10 ** p), x2: W - 4, y2: yOf(10 ** p),
+      "stroke-dasharray": "2 4", opacity: 0.5 }, svg);
   }
-  const e = page.events[page.index];
+  const e = page.events[page.index], bw = Math.min(18, step / (series.length + 1));
   series.forEach(([k, cls], j) => {
     page.values.norms[k].forEach((v, t) => {
-      const x = colX(t + 1) - 14 + j * 16, done = e.phase === "backward" && e.t <= t + 1;
+      const x = nx(t + 1) - bw * series.length / 2 + j * bw, done = e.phase === "backward" && e.t <= t + 1;
       const y = v > 0 ? yOf(v) : base;
-      el("rect", { class: `${cls}${done ? "" : " pending"}`, x, y, width: 12,
+      el("rect", { class: `${cls}${done ? "" : " pending"}`, x, y, width: bw - 1,
         height: Math.max(0, base - y), id: `norm-${k}-${t + 1}` }, svg);
-      el("text", { class: "bar-label", x: x + 6, y: y - 3 }, svg).textContent = fmt(v);
+      if (T <= 6 || series.length === 1 || done) {
+        el("text", { class: "bar-label", x: x + bw / 2, y: y - 3 - (j % 2) * 9 }, svg).textContent = fmt(v);
+      }
     });
   });
   for (let t = 1; t <= T; t++) {
-    el("text", { class: "tick", x: colX(t), y: base + 14, "text-anchor": "middle" }, svg).textContent = `t=${t}`;
+    el("text", { class: "tick", x: nx(t), y: base + 14, "text-anchor": "middle" }, svg).textContent = `t=${t}`;
   }
 }
 
