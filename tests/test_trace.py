@@ -2,7 +2,6 @@
 ``minirnn trace`` writes one self-contained page. (The page in a browser:
 tests/test_trace_browser.py.)"""
 import json
-import os
 import re
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from minirnn import cli, textbook
+from minirnn import cli
 from minirnn.demos import by_hand
 from minirnn.trace import LOSSES, preset, random_network, record
 from minirnn.trace.page import ASSETS, page_html

@@ -266,6 +266,12 @@ def source_lines(fn, names, returns=()):
 
 # ---- the recorder --------------------------------------------------------------------------
 
+def _hidden(params):
+    """H, the number of hidden units: W_hh's last dimension (0 when W_hh is not a matrix)."""
+    W_hh = params.get("W_hh", ())
+    return np.shape(W_hh)[-1] if np.ndim(W_hh) == 2 else 0
+
+
 def _check(cell, params, x, h0, c0, loss):
     """Raise ValueError, naming what was expected, unless the arguments fit ``cell``."""
     if cell not in CELLS:
@@ -275,8 +281,7 @@ def _check(cell, params, x, h0, c0, loss):
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"expected x of shape (T, D), got shape {x.shape}")
-    (T, D), G = x.shape, GATES[cell]
-    H = np.shape(params.get("W_hh", ()))[-1] if np.ndim(params.get("W_hh", ())) == 2 else 0
+    (T, D), G, H = x.shape, GATES[cell], _hidden(params)
     check_sizes(H, D, T)
     shapes = dict(W_ih=(G * H, D), W_hh=(G * H, H), b_ih=(G * H,), b_hh=(G * H,))
     if set(params) != set(shapes):
@@ -312,7 +317,7 @@ def record(cell, params, x, h0=None, c0=None, loss="sum", target=0, title=None):
     LOSSES (target: the class of 'xent'). Returns the trace, a dict of plain lists and
     numbers whose schema docs/trace.md documents.
     """
-    H = np.shape(params.get("W_hh", ()))[-1] if np.ndim(params.get("W_hh", ())) == 2 else 0
+    H = _hidden(params)
     h0 = np.zeros(H) if h0 is None else h0
     c0 = np.zeros(H) if (c0 is None and cell == "lstm") else c0
     x, a = _check(cell, params, x, h0, c0, loss)
@@ -333,17 +338,15 @@ def record(cell, params, x, h0=None, c0=None, loss="sum", target=0, title=None):
     with watching(fns) as calls:
         back = fns["backward"](dy[:, None, :], *finals, caches)
     steps = [_named(c, cell) for c in calls if c["role"] == "step_backward"][::-1]
-    backward, sums, running = [], [], None
     for t, s in enumerate(steps):
         s["dy"] = dy[t]
         s["dh_next"] = steps[t + 1]["dh_prev"] if t + 1 < T else finals[0][0]
         if cell == "lstm":
             s["dc_next"] = steps[t + 1]["dc_prev"] if t + 1 < T else finals[1][0]
-    for t in reversed(range(T)):                          # Σ_t in the textbook's order
-        grads = {k: steps[t][k] for k in _GRADS}
-        running = ({k: np.zeros_like(v) + v for k, v in grads.items()} if running is None else
-                   {k: running[k] + grads[k] for k in _GRADS})
-        sums.insert(0, running)
+    sums, running = [None] * T, dict.fromkeys(_GRADS, 0)
+    for t in reversed(range(T)):                          # Σ_t as the textbook's loop adds
+        running = {k: running[k] + steps[t][k] for k in _GRADS}
+        sums[t] = running
 
     # the events, with the source lines that compute each quantity
     events = [*_events(cell, "forward", fns, range(T)),
