@@ -253,7 +253,7 @@ def test_page_data_cannot_end_its_script_block():
     trace = trace_of("srn", preset("srn"))
     trace["title"] = "</script><script>alert(1)</script>"
     text = page_html(trace)
-    assert text.count("</script>") == 3                           # data, cells.js, trace.js
+    assert text.count("</script>") == 4                   # data, cells, equations, trace.js
     assert "&lt;/script&gt;" in text.split("<body>")[0]          # the <title> is escaped
 
 

@@ -182,8 +182,11 @@ def test_stepping_through_every_event_shows_its_recorded_values(browser, pages, 
         assert now["equation"].strip(), event["id"]
     page.keyboard.press("ArrowLeft")
     assert page.evaluate("document.body.dataset.event") == trace["events"][-2]["id"]
-    page.click("#play")
+    page.click("#play")                                     # plays on to the last event
     page.wait_for_function(f"minirnnPage.index === {len(trace['events']) - 1}", timeout=5000)
+    page.select_option("#jump", label="backward t = 2")       # the first event of a step
+    assert page.evaluate("document.body.dataset.event") == next(
+        e["id"] for e in trace["events"] if e["phase"] == "backward" and e["t"] == 2)
     assert errors == []
     page.close()
 

@@ -2,7 +2,7 @@
 
 The parts are ordinary files in minirnn/trace/assets/ (installed with the package):
 page.html (the skeleton), style.css, cells.js (the three cells' forward and backward in
-JavaScript) and trace.js (the page). ``page_html`` puts them and the recorded trace into the
+JavaScript), equations.js (the equations as text, rendered as HTML) and trace.js (the page). ``page_html`` puts them and the recorded trace into the
 skeleton; the result needs no network, no build step and no server.
 """
 import html
@@ -12,7 +12,7 @@ from importlib import resources
 
 from .._io import atomic_write
 
-ASSETS = ("page.html", "style.css", "cells.js", "trace.js")
+ASSETS = ("page.html", "style.css", "cells.js", "equations.js", "trace.js")
 
 
 def asset(name):
@@ -29,6 +29,7 @@ def page_html(trace):
     for marker, content in (("__TITLE__", html.escape(trace["title"])),
                             ("/*__STYLE__*/", asset("style.css")),
                             ("/*__CELLS__*/", asset("cells.js")),
+                            ("/*__EQUATIONS__*/", asset("equations.js")),
                             ("/*__PAGE__*/", asset("trace.js")),
                             ("/*__DATA__*/", data)):             # the data last: it is text
         if text.count(marker) != 1:

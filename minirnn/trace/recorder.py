@@ -27,8 +27,8 @@ from ..functional.loss import cross_entropy_backward, cross_entropy_forward
 from .presets import CELLS, GATES, check_sizes
 
 SCHEMA = "minirnn-trace/1"
-LOSSES = {"sum": "L = Σ_t Σ_k h_t,k, the sum of every output; so dL/dy_t = 1 at every step",
-          "last": "L = Σ_k h_T,k, the sum of the last output only; so dL/dy_t = 0 before T",
+LOSSES = {"sum": "L = Σ_t Σ_k h_{t,k}, the sum of every output; so dL/dy_t = 1 at every step",
+          "last": "L = Σ_k h_{T,k}, the sum of the last output only; so dL/dy_t = 0 before T",
           "xent": "L = −log softmax(h_T)[target], a softmax cross-entropy on the last step "
                   "with its outputs as logits; dL/dy_T = softmax(h_T) − onehot(target)"}
 
@@ -169,14 +169,14 @@ def _named(call, cell):
 # ---- the loss ------------------------------------------------------------------------------
 
 def loss_sum(y, target):
-    """L = Σ_t Σ_k h_t,k for the outputs y (T, H); returns L and dy = dL/dy (T, H)."""
+    """L = Σ_t Σ_k h_{t,k} for the outputs y (T, H); returns L and dy = dL/dy (T, H)."""
     L = y.sum()
     dy = np.ones_like(y)                                    # dL/dy_t = 1 at every step
     return L, dy
 
 
 def loss_last(y, target):
-    """L = Σ_k h_T,k: the last step's outputs only; returns L and dy (T, H)."""
+    """L = Σ_k h_{T,k}: the last step's outputs only; returns L and dy (T, H)."""
     L = y[-1].sum()
     dy = np.zeros_like(y)
     dy[-1] = 1                                              # dL/dy_T = 1, 0 before T

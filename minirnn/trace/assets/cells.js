@@ -98,11 +98,11 @@ const MinirnnCells = (() => {
   // ---- the losses: L and dy = dL/dy_t (T, H) -------------------------------------------------
   function loss(kind, y, target) {
     const T = y.length, H = y[0].length, dy = y.map(() => zeros(H));
-    if (kind === "sum") {                       // L = Σ_t Σ_k h_t,k
+    if (kind === "sum") {                       // L = Σ_t Σ_k h_{t,k}
       dy.forEach((row) => row.fill(1));
       return { L: y.flat().reduce((s, v) => s + v, 0), dy };
     }
-    if (kind === "last") {                      // L = Σ_k h_T,k
+    if (kind === "last") {                      // L = Σ_k h_{T,k}
       dy[T - 1].fill(1);
       return { L: y[T - 1].reduce((s, v) => s + v, 0), dy };
     }

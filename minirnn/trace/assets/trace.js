@@ -12,56 +12,9 @@ const SVG = "http://www.w3.org/2000/svg";
 const { T, H } = trace.sizes;
 const LSTM = trace.cell === "lstm";
 
-// ---- the equations, by the first quantity each event shows ---------------------------------
-const s = (b, sub) => `${b}<sub>${sub}</sub>`;
-const EQ = {
-  common: {
-    "backward.dh": `dh = ${s("dy", "t")} + ${s("dh", "next")} &nbsp;&nbsp;(the gradient reaching ${s("h", "t")} from above and from step t+1)`,
-    "backward.dx": `${s("dx", "t")} = da ${s("W", "ih")}, &nbsp; ${s("dh", "prev")} = da ${s("W", "hh")} &nbsp;(${s("dh", "prev")} is step t−1's ${s("dh", "next")})`,
-    "backward.dW_ih": `${s("dW", "ih")} = da<sup>T</sup> ${s("x", "t")}, &nbsp; ${s("dW", "hh")} = da<sup>T</sup> ${s("h", "t−1")}, &nbsp; ${s("db", "ih")} = ${s("db", "hh")} = da`,
-    "sums.dW_ih": `dW = Σ<sub>t</sub> dW<sub>step t</sub> &nbsp;(the same weights act at every step, so their gradients add up)`,
-  },
-  srn: {
-    "forward.a": `a = ${s("x", "t")} ${s("W", "ih")}<sup>T</sup> + ${s("b", "ih")} + ${s("h", "t−1")} ${s("W", "hh")}<sup>T</sup> + ${s("b", "hh")}`,
-    "forward.h": `${s("h", "t")} = tanh(a)`,
-    "backward.da": `da = dh ⊙ (1 − ${s("h", "t")}<sup>2</sup>)`,
-  },
-  lstm: {
-    "forward.a": `a = ${s("x", "t")} ${s("W", "ih")}<sup>T</sup> + ${s("b", "ih")} + ${s("h", "t−1")} ${s("W", "hh")}<sup>T</sup> + ${s("b", "hh")} &nbsp;(blocks ${s("a", "i")} ${s("a", "f")} ${s("a", "g")} ${s("a", "o")})`,
-    "forward.i": `i, f, o = σ(${s("a", "i")}), σ(${s("a", "f")}), σ(${s("a", "o")})`,
-    "forward.g": `g = tanh(${s("a", "g")})`,
-    "forward.c": `${s("c", "t")} = f ⊙ ${s("c", "t−1")} + i ⊙ g`,
-    "forward.tanh_c": `${s("h", "t")} = o ⊙ tanh(${s("c", "t")})`,
-    "backward.do": `do = dh ⊙ tanh(${s("c", "t")}), &nbsp; dc = ${s("dc", "next")} + dh ⊙ o ⊙ (1 − tanh<sup>2</sup>${s("c", "t")})`,
-    "backward.di": `di = dc ⊙ g, &nbsp; df = dc ⊙ ${s("c", "t−1")}, &nbsp; dg = dc ⊙ i, &nbsp; ${s("dc", "prev")} = dc ⊙ f`,
-    "backward.da": `da = [di ⊙ i(1−i) | df ⊙ f(1−f) | dg ⊙ (1−g<sup>2</sup>) | do ⊙ o(1−o)]`,
-  },
-  gru: {
-    "forward.gi": `gi = ${s("x", "t")} ${s("W", "ih")}<sup>T</sup> + ${s("b", "ih")} &nbsp;(blocks ${s("gi", "r")} ${s("gi", "z")} ${s("gi", "n")})`,
-    "forward.gh": `gh = ${s("h", "t−1")} ${s("W", "hh")}<sup>T</sup> + ${s("b", "hh")} &nbsp;(blocks ${s("gh", "r")} ${s("gh", "z")} ${s("gh", "n")})`,
-    "forward.r": `r = σ(${s("gi", "r")} + ${s("gh", "r")}), &nbsp; z = σ(${s("gi", "z")} + ${s("gh", "z")})`,
-    "forward.n": `n = tanh(${s("gi", "n")} + r ⊙ ${s("gh", "n")})`,
-    "forward.h": `${s("h", "t")} = (1 − z) ⊙ n + z ⊙ ${s("h", "t−1")}`,
-    "backward.dn": `dn = dh ⊙ (1 − z), &nbsp; dz = dh ⊙ (${s("h", "t−1")} − n)`,
-    "backward.da_n": `${s("da", "n")} = dn ⊙ (1 − n<sup>2</sup>), &nbsp; dr = ${s("da", "n")} ⊙ ${s("gh", "n")}`,
-    "backward.da_r": `${s("da", "r")} = dr ⊙ r(1−r), &nbsp; ${s("da", "z")} = dz ⊙ z(1−z)`,
-    "backward.dgi": `dgi = [${s("da", "r")} | ${s("da", "z")} | ${s("da", "n")}], &nbsp; dgh = [${s("da", "r")} | ${s("da", "z")} | ${s("da", "n")} ⊙ r]`,
-    "backward.dx": `${s("dx", "t")} = dgi ${s("W", "ih")}, &nbsp; ${s("dh", "prev")} = dh ⊙ z + dgh ${s("W", "hh")}`,
-    "backward.dW_ih": `${s("dW", "ih")} = dgi<sup>T</sup> ${s("x", "t")}, &nbsp; ${s("dW", "hh")} = dgh<sup>T</sup> ${s("h", "t−1")}, &nbsp; ${s("db", "ih")} = dgi, &nbsp; ${s("db", "hh")} = dgh`,
-  },
-};
-const equation = (key) => EQ[trace.cell][key] || EQ.common[key] || "";
-
-// How a quantity's name reads: h_prev -> h_{t−1}, dW_ih -> dW_ih with a subscript, ...
-const LABELS = { x: s("x", "t"), h: s("h", "t"), c: s("c", "t"), h_prev: s("h", "t−1"),
-  c_prev: s("c", "t−1"), tanh_c: `tanh(${s("c", "t")})`, dy: s("dy", "t"), L: "L",
-  y: "y = (h<sub>1</sub> … h<sub>T</sub>)", y_last: s("h", "T"), do: "do" };
-function label(ref) {
-  const [table, name] = ref.split(".");
-  const base = LABELS[name] || (name.includes("_") ? s(name.slice(0, name.indexOf("_")),
-    name.slice(name.indexOf("_") + 1)) : name);
-  return table === "sums" ? `Σ<sub>t</sub> ${base}` : base;
-}
+const s = (b, sub) => `${b}<sub>${sub}</sub>`;     // a subscript, for the page's labels
+const { label } = MinirnnEquations;
+const equation = (key) => MinirnnEquations.equation(trace.cell, key);
 
 // ---- numbers: formatting, colour, comparison -----------------------------------------------
 function fmt(v) {
@@ -295,7 +248,7 @@ function showEvent() {
   $("event-title").textContent = where;
   const key = e.show[0];
   $("equation").innerHTML = (tag ? `<span class="tag">${tag}</span>` : "") +
-    (e.phase === "loss" ? trace.loss.text : equation(key));
+    (e.phase === "loss" ? MinirnnEquations.math(trace.loss.text) : equation(key));
   $("values").replaceChildren(...e.show.map((r) => quantity(r, e.t, "show")));
   $("uses").replaceChildren(...e.uses.map((r) => quantity(r, e.t, "use")));
   $("source").replaceChildren(...e.lines.map((l) => {
@@ -405,7 +358,7 @@ function setBadge() {
 // ---- start ---------------------------------------------------------------------------------
 function start() {
   $("net-title").textContent = trace.title;
-  $("loss-text").textContent = `Loss: ${trace.loss.text}.`;
+  $("loss-text").innerHTML = `Loss: ${MinirnnEquations.math(trace.loss.text)}.`;
   if (!LSTM) $("dc-caption").remove();
   if (LSTM) $("norm-c-title").innerHTML = `(red) and ‖∂L/∂${s("c", "t")}‖ (orange)`;
   // the event index at which step t hands dh_prev back (its arrow to step t−1 appears)
