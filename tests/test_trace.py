@@ -283,3 +283,14 @@ def test_documented_events_exist():
                                   seed=args.seed or 0))
             traces[command] = {e["id"] for e in trace_of(args.network, net, args.loss)["events"]}
         assert set(ids) <= traces[command], (command, set(ids) - traces[command])
+
+
+def test_documented_gradient_norms():
+    """docs/trace.md's numbers: the SRN's vanishing gradient, the lecture LSTM's carousel."""
+    net = random_network("srn", hidden=2, steps=12, seed=1)       # what --steps 12 --seed 1 draws
+    dh = trace_of("srn", net, "last")["norms"]["dh"]
+    assert (f"{dh[-1]:.2g}", f"{dh[0]:.2g}") == ("1.4", "4.5e-05")
+    assert all(a < b for a, b in zip(dh, dh[1:]))                 # smaller at every step back
+    norms = trace_of("lstm", preset("lstm"), "last")["norms"]
+    assert [f"{v:.2g}" for v in norms["dc"]] == ["3.4e-40"] * 6 + ["0.42"] * 3
+    assert norms["dh"][:8] == [0.0] * 8 and norms["dh"][8] > 0

@@ -219,8 +219,9 @@ function drawNorms() {
       const x = nx(t + 1) - bw * series.length / 2 + j * bw, done = e.phase === "backward" && e.t <= t + 1;
       const y = v > 0 ? yOf(v) : base;
       el("rect", { class: `${cls}${done ? "" : " pending"}`, x, y, width: bw - 1,
-        height: Math.max(0, base - y), id: `norm-${k}-${t + 1}` }, svg);
-      if (T <= 6 || series.length === 1 || done) {
+        height: Math.max(0, base - y), id: `norm-${k}-${t + 1}` }, svg)
+        .appendChild(el("title", {})).textContent = `‖${k}‖ at t=${t + 1}: ${v}`;
+      if (T * series.length <= 12) {                // room for a label on every bar
         el("text", { class: "bar-label", x: x + bw / 2, y: y - 3 - (j % 2) * 9 }, svg).textContent = fmt(v);
       }
     });
