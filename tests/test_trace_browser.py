@@ -143,6 +143,18 @@ def test_page_works_from_a_static_server_and_opens_at_the_event_in_its_address(b
         server.server_close()
 
 
+def test_a_recording_the_browser_does_not_reproduce_is_flagged_loudly(browser, tmp_path):
+    trace = trace_of("gru", preset("gru"))
+    trace["backward"][1]["da_z"][0] += 1e-9                 # one number off, as a bug would be
+    page, errors = open_page(browser, Path(write_page(trace, tmp_path)).as_uri())
+    badge = page.evaluate("({cls: document.getElementById('badge').className, "
+                          "text: document.getElementById('badge').textContent})")
+    assert badge["cls"] == "badge bad"
+    assert "DISAGREEMENT" in badge["text"] and "backward[1].da_z[0]" in badge["text"]
+    assert "in 1 of" in badge["text"]
+    page.close()
+
+
 # ---- stepping -----------------------------------------------------------------------------
 
 SHOWN = """() => ({
