@@ -17,16 +17,16 @@ const { label } = MinirnnEquations;
 const equation = (key) => MinirnnEquations.equation(trace.cell, key);
 
 // ---- numbers: formatting, colour, comparison -----------------------------------------------
-function fmt(v) {
+function fmt(v, digits = 4) {          // significant digits; hover a value for all of them
   if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
-  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
-  return v.toPrecision(4);
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(digits - 2);
+  return v.toPrecision(digits);
 }
 function colour(v, scale) {           // blue for negative, red for positive, by |v| / scale
   const a = scale > 0 ? Math.min(1, Math.abs(v) / scale) * 0.8 : 0;
   return v >= 0 ? `rgba(214, 96, 77, ${a})` : `rgba(67, 147, 195, ${a})`;
 }
-function arrayTable(value) {
+function arrayTable(value, digits) {
   const rows = Array.isArray(value[0]) ? value : [value];
   const scale = Math.max(...rows.flat().map(Math.abs));
   const table = document.createElement("table");
@@ -35,7 +35,7 @@ function arrayTable(value) {
     const tr = table.insertRow();
     for (const v of row) {
       const td = tr.insertCell();
-      td.textContent = fmt(v);
+      td.textContent = fmt(v, digits);
       td.dataset.value = String(v);          // the full number, for a reader and for tests
       td.title = String(v);
       td.style.background = colour(v, scale);
@@ -238,7 +238,7 @@ function quantity(ref, t, cls) {
   div.dataset.name = ref;
   const shape = Array.isArray(v) ? (Array.isArray(v[0]) ? `(${v.length}, ${v[0].length})` : `(${v.length},)`) : "";
   div.innerHTML = `<span class="name">${label(ref)}</span><span class="shape">${shape}</span>`;
-  div.appendChild(arrayTable(typeof v === "number" ? [v] : v));
+  div.appendChild(arrayTable(typeof v === "number" ? [v] : v, cls === "show" ? 6 : 4));
   return div;
 }
 function showEvent() {
