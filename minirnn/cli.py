@@ -10,6 +10,7 @@
     minirnn charlm [--compare]          a character language model (--compare: five of them)
     minirnn digits [--mnist DIR]        SRN / LSTM / GRU on handwritten digits, row by row
     minirnn compare                     minirnn next to torch (demos/compare.py)
+    minirnn trace {srn,lstm,gru}        an HTML page stepping through BPTT, every number
     minirnn gradcheck                   every backward against finite differences
     minirnn exercise {srn,lstm,gru}     write a BPTT exercise to fill in
     minirnn check FILE                  check it, one rung at a time
@@ -115,6 +116,22 @@ MAX_LENGTH = 1_000              # DigitSum sequence length
 MAX_HIDDEN, MAX_LAYERS = 4_096, 16
 _epochs = _int_in(1, MAX_EPOCHS)
 _seed_int = _int_in(0, 2**63 - 1)
+
+
+def _trace_size(what, high):
+    """An argparse type for the trace page's sizes: 1..high, else an error saying why."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected 1..{high} {what}, got {text!r}") from None
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected 1..{high} {what}, got {value}: the page shows every number, so "
+                f"its networks stay small")
+        return value
+    parse.__name__ = "integer"
+    return parse
 
 
 def _text(text):
@@ -288,6 +305,22 @@ def build_parser():
                         "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each may end in .gz)")
     p.add_argument("--max-train", type=_int_in(1, 10 ** 7), default=None, metavar="N",
                    help="use only N training images (MNIST's default: 10,000)")
+
+    p = command("trace", "an HTML page stepping through BPTT with every number",
+                "Write one self-contained HTML page (no network needed) that steps through "
+                "the forward and the backward sweep of a small network, every number recorded "
+                "from the textbook tier, and print its path. srn: the by-hand SRN; lstm: the "
+                "lecture LSTM with sigmoid and tanh; gru: a small GRU. --hidden, --steps or "
+                "--seed draw a random network instead (2 inputs).")
+    p.add_argument("network", choices=("srn", "lstm", "gru"), help="which cell")
+    p.add_argument("--loss", choices=("sum", "last", "xent"), default="sum",
+                   help="what the backward starts from: sum (every output summed, the "
+                        "default), last (the last output summed), xent (softmax "
+                        "cross-entropy of the last output with target class 0)")
+    p.add_argument("--hidden", type=_trace_size("hidden units", 4), default=None,
+                   help="random network: hidden units, 1..4 (default 2)")
+    p.add_argument("--steps", type=_trace_size("steps", 12), default=None,
+                   help="random network: time steps, 1..12 (default 4)")
 
     # compare and bench use torch, so they are scripts of the checkout, run as their own
     # process (see _run_script); these entries only list them, and their --help is the script's
@@ -476,6 +509,10 @@ def run_command(args):
         return out, digits.run(cells=args.models or digits.CELLS, full=args.full,
                                mnist=args.mnist, epochs=args.epochs, hidden=args.hidden,
                                max_train=args.max_train, seed=_seed(args, digits), out=out)
+    if name == "trace":
+        from .trace.command import run
+        return out, run(args.network, loss=args.loss, hidden=args.hidden, steps=args.steps,
+                        seed=args.seed, out=out)
     if name == "gradcheck":
         from .demos import gradcheck
         return out, gradcheck.run(seed=_seed(args, gradcheck))
