@@ -33,6 +33,7 @@ from .student import (Child, InProcess, Interrupted, NotWritten, Stop, check_sig
 REF_TOL = 1e-7     # relative error against the textbook: the same math in float64
 FD_TOL = 1e-6      # against central differences with eps = 1e-6: typically 1e-10 .. 1e-8
 EPS = 1e-6
+IMPRECISE = 1e-12  # a float64 forward is this close to the textbook's, or closer
 TIMEOUT = 5.0      # seconds per check (and for importing the file), by default
 SIZES = ((3, 4, 5, 6), (4, 2, 3, 5))      # (N, D, H, T) of the two problems: all different
 
@@ -214,11 +215,32 @@ class Ladder:
         want = self._finite_differences(p)
         errors = {q: rel_error(got[q], want[q]) for q in got}
         if not _passes(errors, FD_TOL):
+            self._imprecise_forward(p, name, got, errors)
             raise Stop(*diagnosis.step_backward(
                 self.cell, p, name, got, want, errors, FD_TOL,
                 against=f"central finite differences of your {self.cell.functions[0]}"))
         return (f"{name} agrees with finite differences of your {self.cell.functions[0]}",
                 _max_error(errors))
+
+    def _imprecise_forward(self, p, name, got, errors):
+        """Stop saying so when the finite differences are noise: the student's forward is
+        far less precise than float64 (float32 inside it, say) while their backward agrees
+        with the textbook's to about that precision, so the equations are not the problem."""
+        states, _ = self._step_forward(p)
+        right = self.ref[0](p.x, *p.prev, *p.weights)
+        forward_error = max(rel_error(g, w) for g, w in zip(states, right[:-1]))
+        want = self._named(self.ref[1](*p.d_out, right[-1]), "_prev")
+        backward_error = _max_error({q: rel_error(got[q], want[q]) for q in got})
+        if not (IMPRECISE <= forward_error <= REF_TOL and backward_error < diagnosis.SMALL):
+            return
+        forward = self.cell.functions[0]
+        raise Stop(f"✗ {name} disagrees with finite differences of your {forward} (relative "
+                   f"error {_max_error(errors):.2g}), but agrees with the textbook's backward "
+                   f"(relative error {backward_error:.1g})",
+                   f"  your {forward} is too imprecise to differentiate numerically: its error "
+                   f"against the textbook is {forward_error:.1g}, where float64 gives about "
+                   "1e-16; is something in it float32 (astype, dtype=, np.float32)? keep every "
+                   "array float64")
 
     def _finite_differences(self, p):
         """∂L/∂(every input) of L = Σ d_out ⊙ (the step's outputs), by central differences

@@ -12,6 +12,7 @@ raw bytes of the arrays the header lists. What comes back is plain: tuples, dict
 keys, numeric arrays rebuilt from their bytes (never unpickled); anything else (a cache, a list,
 an object array) stays here and goes back as a handle that names its type.
 """
+import importlib.util
 import inspect
 import json
 import linecache
@@ -192,8 +193,9 @@ def describe(namespace, contracts):
 
 
 def compile_file(path):
-    """The student's file compiled as Python compiles it (from bytes: a BOM and a PEP 263
-    coding cookie are honoured), or ('stop', lines) saying why it cannot be."""
+    """(code, None): the student's file decoded as Python decodes a source file (a UTF-8 BOM
+    or a PEP 263 coding cookie, else strict UTF-8) and compiled; or (None, lines) saying why
+    it cannot be."""
     name = os.path.basename(path)
     try:
         with open(path, "rb") as f:
@@ -201,12 +203,18 @@ def compile_file(path):
     except OSError as e:
         return None, [f"✗ cannot read {path}: {e.strerror or e}"]
     try:
-        return compile(source, path, "exec", dont_inherit=True), None
+        return compile(importlib.util.decode_source(source), path, "exec",
+                       dont_inherit=True), None
     except SyntaxError as e:
-        return None, [f"✗ {name} is not valid Python: {e.msg} "
-                      f"(line {e.lineno}: {(e.text or '').strip()[:120]})",
+        at = f" (line {e.lineno}: {(e.text or '').strip()[:120]})" if e.lineno else ""
+        return None, [f"✗ {name} is not valid Python: {e.msg}{at}",
                       "  fix it so that `python -m py_compile FILE` passes, then check again"]
-    except (ValueError, UnicodeError) as e:    # null bytes, an undecodable file
+    except UnicodeDecodeError as e:
+        return None, [f"✗ {name} is not valid Python: byte {e.object[e.start:e.start + 1]!r} "
+                      f"at offset {e.start} is not {e.encoding} (declare the file's encoding "
+                      "in its first line, # -*- coding: latin-1 -*-, or save it as UTF-8)",
+                      "  fix it so that `python -m py_compile FILE` passes, then check again"]
+    except (ValueError, UnicodeError, LookupError) as e:    # null bytes, a bad cookie
         return None, [f"✗ {name} is not valid Python: {e}",
                       "  fix it so that `python -m py_compile FILE` passes, then check again"]
     except (RecursionError, MemoryError):

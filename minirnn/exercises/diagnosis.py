@@ -91,15 +91,17 @@ def shape_hint(label, got, shape, p):
     (T, N, D), H = p.xs.shape, p.prev[0].shape[1]
     if label.startswith("grads['b") and got == (N,) + tuple(shape):
         return [f"  {label} has one row per example: a bias is added to every row of the "
-                "batch, so (1') its gradient is the sum over the batch, da.sum(axis=0)"]
+                "batch, so (1') its gradient is the sum over the batch (axis 0) of the rows"]
     if label.startswith("grads['W") and got == tuple(reversed(shape)):
         return [f"  {label} is transposed: (1') dW = daᵀ x has W's shape {shape}"]
-    if label == "y" and len(got) == 3 and got[0] == N and got[1:] == tuple(shape[1:]):
-        return [f"  y has N = {N} steps, the batch size, where x has T = {T}: x is (T, N, D), "
-                "time is axis 0, so loop over range(x.shape[0])"]
-    if label == "dx" and len(got) == 3 and got[0] == N and got[1:] == tuple(shape[1:]):
-        return [f"  dx has N = {N} steps, the batch size, where dy has T = {T}: dy is "
-                "(T, N, H), time is axis 0"]
+    if label in ("y", "dx") and len(got) == 3 and got[0] != T and got[1:] == tuple(shape[1:]):
+        named = {N: "N, the batch size", D: "D, the input size", H: "H, the hidden size"}
+        what = named.get(got[0])
+        if what:
+            source = "x" if label == "y" else "dy"
+            return [f"  {label} has {got[0]} steps = {what}, where {source} has T = {T}: "
+                    f"{source} is (T, N, {'D' if label == 'y' else 'H'}), time is axis 0, "
+                    f"so T = {source}.shape[0]"]
     return ["  write the shape of every array next to it, as in the docstring"]
 
 

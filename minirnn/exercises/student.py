@@ -110,7 +110,7 @@ class Child:
 
     def _reply(self, deadline, what, limit):
         try:
-            frame = self.replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            frame = self.replies.get(timeout=min(max(0.0, deadline - time.monotonic()), 1e6))
         except queue.Empty:
             self.close()
             raise Stop(f"✗ {what} did not finish within {limit:g} s: an endless loop (a "
