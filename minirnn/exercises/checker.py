@@ -161,7 +161,8 @@ class Ladder:
             return rung()
         errors = []
         for p in self.problems:
-            self.runner.shape_lines = diagnosis.shape_lines(self.cell, p)
+            self.runner.explain = (lambda name, info, p=p:
+                                   diagnosis.error_lines(self.cell, p, name, info))
             text, error = rung(p)
             errors.append(error)
         return f"{text} (relative error {max(errors):.0e})"

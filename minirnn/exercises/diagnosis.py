@@ -9,6 +9,7 @@ numbers, or when it states a relation the checker has just measured (the transpo
 a shift by one step). When nothing is verified, it names the wrong quantities and the
 equations that define them, nothing more.
 """
+import ast
 import itertools
 
 import numpy as np
@@ -60,30 +61,74 @@ def _rounding(errors, wrong):
 
 # ---- shapes --------------------------------------------------------------------------------
 
-def shape_lines(cell, p):
-    """{function name: lines} giving the shapes of one problem's arrays and the products of
-    each function's equations, for a NumPy shape error inside that function."""
-    (T, N, D), H, GH, G = p.xs.shape, p.prev[0].shape[1], cell.GH, cell.G
-    sf, sb, f, b = cell.functions
-    sizes = f"  here N = {N}, D = {D}, H = {H}" + (f" ({GH} = {G * H})" if G > 1 else "")
-    pre = "gi, gh" if cell.name == "gru" else "a"
-    grad = "dgi" if cell.name == "gru" else "da"
-    rows = (N, G * H)
-    forward = [sizes, f"  x {(N, D)}, h_prev {(N, H)}, W_ih {(G * H, D)}, W_hh {(G * H, H)}, "
-               f"b_ih and b_hh {(G * H,)}",
-               f"  (1) x W_ihᵀ is {(N, D)}{(D, G * H)} -> {rows}; h_prev W_hhᵀ is "
-               f"{(N, H)}{(H, G * H)} -> {rows}: {pre} {rows}"]
-    backward = [sizes, f"  {grad} is {rows}, dh {(N, H)}" + (", dgh " + str(rows)
-                                                            if cell.name == "gru" else ""),
-                f"  (1') dx = {grad} W_ih is {rows}{(G * H, D)} -> {(N, D)}; dh_prev = "
-                f"{'dgh' if cell.name == 'gru' else 'da'} W_hh is {rows}{(G * H, H)} -> {(N, H)}",
-                f"  (1') dW_ih = {grad}ᵀ x is {(G * H, N)}{(N, D)} -> {(G * H, D)}; "
-                f"db_ih = Σ_n {grad} is {(G * H,)}"]
-    seq = [sizes + f", T = {T}", f"  x {(T, N, D)}: x[t] is {(N, D)}; y stacks T = {T} arrays "
-           f"h {(N, H)} into {(T, N, H)}"]
-    seq_b = [sizes + f", T = {T}", f"  dy {(T, N, H)}: dy[t] is {(N, H)}; dx stacks T = {T} "
-             f"arrays dx_t {(N, D)} into {(T, N, D)}"]
-    return {sf: forward, sb: backward, f: seq, b: seq_b}
+def _equations(cell, p):
+    """{function name: {quantity: (its equation with this problem's shapes, whether the
+    equation transposes a weight)}} for the products of each step function."""
+    (T, N, D), H, G = p.xs.shape, p.prev[0].shape[1], cell.G
+    sf, sb, _, _ = cell.functions
+    rows, gru = (N, G * H), cell.name == "gru"
+    g, gh = ("dgi", "dgh") if gru else ("da", "da")
+    xw = f"{(N, D)}{(D, G * H)} -> {rows}"
+    hw = f"{(N, H)}{(H, G * H)} -> {rows}"
+    if gru:
+        forward = {"gi": (f"(1) gi = x W_ihᵀ + b_ih: x W_ihᵀ is {xw}", True),
+                   "gh": (f"(2) gh = h_prev W_hhᵀ + b_hh: h_prev W_hhᵀ is {hw}", True)}
+    else:
+        forward = {"a": (f"(1) a = x W_ihᵀ + b_ih + h_prev W_hhᵀ + b_hh: x W_ihᵀ is {xw}, "
+                         f"h_prev W_hhᵀ is {hw}", True)}
+    backward = {
+        "dx": (f"(1') dx = {g} W_ih is {rows}{(G * H, D)} -> {(N, D)}", False),
+        "dh_prev": (f"(1') dh_prev = {'dh ⊙ z + ' if gru else ''}{gh} W_hh is "
+                    f"{rows}{(G * H, H)} -> {(N, H)}", False),
+        "dW_ih": (f"(1') dW_ih = {g}ᵀ x is {(G * H, N)}{(N, D)} -> {(G * H, D)}", False),
+        "dW_hh": (f"(1') dW_hh = {gh}ᵀ h_prev is {(G * H, N)}{(N, H)} -> {(G * H, H)}", False)}
+    return {sf: forward, sb: backward}
+
+
+def _target(line):
+    """(the name a line of code assigns, whether its right side transposes a W...), or
+    (None, False)."""
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return None, False
+    node = tree.body[0] if tree.body else None
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        transposes = any(isinstance(n, ast.Attribute) and n.attr == "T" and "W" in ast.unparse(
+            n.value) for n in ast.walk(node.value))
+        return (names[0] if names else None), transposes
+    return None, False
+
+
+def error_lines(cell, p, name, info):
+    """Hint lines for a NumPy shape error raised in ``name``: this problem's sizes, the
+    equation of the quantity the failing line assigns (when it is one of the exercise's),
+    with its shapes, and every product of the function; () for other errors."""
+    if info["kind"] != "error" or not any(w in info["message"] for w in ("shape", "mismatch",
+                                                                           "broadcast")):
+        return ()
+    (T, N, D), H, G = p.xs.shape, p.prev[0].shape[1], cell.G
+    sizes = f"  here N = {N}, D = {D}, H = {H}" + (f" ({cell.GH} = {G * H})" if G > 1 else "")
+    if name in cell.functions[2:]:
+        source = ("x", "D", "y", "h") if name == cell.functions[2] else ("dy", "H", "dx", "dx_t")
+        width = D if name == cell.functions[2] else H
+        out = D if name == cell.functions[3] else H
+        return (f"{sizes}, T = {T}",
+                f"  {source[0]} is {(T, N, width)}: {source[0]}[t] is {(N, width)}; "
+                f"{source[2]} stacks T = {T} arrays {source[3]} {(N, out)} into {(T, N, out)}")
+    equations = _equations(cell, p)[name]
+    target, transposes = _target(info.get("line", ""))
+    lines = [sizes]
+    if target in equations:
+        equation, transposed = equations[target]
+        lines.append(f"  your line computes {target}: {equation}")
+        if transposes and not transposed:
+            lines.append(f"  it transposes a weight, and {equation.split(' is ')[0]} has no "
+                         "transpose")
+    lines += [f"  {equation}" for q, (equation, _) in equations.items() if q != target]
+    return tuple(lines)
 
 
 def shape_hint(label, got, shape, p):

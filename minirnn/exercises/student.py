@@ -10,7 +10,8 @@ Two ways to run them, behind one interface (``functions``, ``call``, ``reset``, 
              Python instructions; elsewhere there is no time limit (see docs/guarantees.md).
 
 Both return what the functions returned in the same plain form (tuples, dicts, numeric arrays,
-handles for anything else; see child.py). Nothing here lets a student's exception escape as a
+handles for anything else; see child.py). ``explain(name, info)``, set by the ladder, gives the
+hint lines for an exception. Nothing here lets a student's exception escape as a
 traceback: a problem becomes ``Stop``, whose lines the checker prints, or ``NotWritten`` for a
 function that still raises NotImplementedError.
 """
@@ -90,7 +91,7 @@ class Child:
                                      stdout=subprocess.PIPE, cwd=os.getcwd())
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.functions, self.shape_lines = {}, {}
+        self.functions, self.explain = {}, _no_explanation
 
     def _read(self):
         try:
@@ -155,7 +156,7 @@ class Child:
         message, buffers = self._reply(deadline, name, limit)
         if "raised" in message:
             raise verdict_for(name, message["raised"],
-                              shape_hint(self.shape_lines, name, message["raised"]))
+                              self.explain(name, message["raised"]))
         return child.decode(message["ok"], iter(buffers), _handle)
 
     def reset(self):
@@ -202,7 +203,8 @@ class InProcess:
     def __init__(self, namespace):
         self.namespace = namespace
         self.functions = child.describe(namespace, contracts())
-        self.objects, self.counter, self.shape_lines = {}, itertools.count(), {}
+        self.objects, self.counter = {}, itertools.count()
+        self.explain = _no_explanation
 
     def _keep(self, value):
         key = next(self.counter)
@@ -226,7 +228,7 @@ class InProcess:
                        "longer: check_functions(..., timeout=SECONDS)") from None
         except BaseException as e:                 # noqa: B036 -- exit() is an answer too
             info = child.raised(e, code_file)
-            raise verdict_for(name, info, shape_hint(self.shape_lines, name, info)) from None
+            raise verdict_for(name, info, self.explain(name, info)) from None
         sent = []
         data = child.encode(result, self._keep, sent)
         return child.decode(data, iter(sent), _handle)
@@ -285,12 +287,6 @@ def check_signature(cell, name, functions):
                    "  keep the exercise's arguments, in its order")
 
 
-# ---- shapes, for a shape error inside a student's function ---------------------------------
-
-def shape_hint(shape_lines, name, info):
-    """For a NumPy shape error: the shapes of ``name``'s arrays in this check, as the ladder
-    put them in ``shape_lines`` (facts and equations, not a guess at the bug); else ()."""
-    if info["kind"] != "error" or not any(w in info["message"] for w in ("shape", "mismatch",
-                                                                           "broadcast")):
-        return ()
-    return tuple(shape_lines.get(name, ()))
+def _no_explanation(name, info):
+    """Hint lines for an exception in ``name`` (the ladder sets a better one): none."""
+    return ()
