@@ -337,3 +337,46 @@ def test_the_notebook_path_refuses_a_bad_timeout():
 def test_every_pair_of_sizes_differs_in_each_problem():
     for sizes in SIZES:
         assert all(a != b for a, b in combinations(sizes, 2))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs SIGINT")
+def test_the_notebook_path_turns_an_interrupt_of_the_checker_into_false(capsys, monkeypatch):
+    from minirnn.exercises import checker
+
+    def interrupted(self, rung):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checker.Ladder, "climb", interrupted)
+    assert check_functions(_namespace("srn")) is False
+    assert "✗ interrupted" in capsys.readouterr().out
+
+
+# ---- what the docs say about it --------------------------------------------------------------
+
+def test_the_documented_limits_are_the_checkers():
+    from minirnn.exercises.checker import FD_TOL, REF_TOL, TIMEOUT
+    exercises = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
+    guarantees = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    assert TIMEOUT == 5 and REF_TOL == 1e-7 and FD_TOL == 1e-6
+    assert "5 seconds unless you pass `--timeout SECONDS`" in exercises
+    assert "5 seconds by default" in guarantees and "`timeout`, 5 seconds per check" in guarantees
+    sizes = " and ".join(", ".join(map(str, s)) for s in SIZES)
+    assert f"N, D, H, T = {sizes}" in exercises.replace("\n", " ")
+    assert "at most 1e-7 against the textbook (1e-6 against" in " ".join(exercises.split())
+
+
+def test_the_exercise_footer_does_not_run_under_the_checker(tmp_path, capsys):
+    from minirnn.exercises.templates import exercise_parts
+    footer = exercise_parts("srn")[3]
+    path = tmp_path / "srn_exercise.py"
+    path.write_text(solution("srn") + "\n\n" + footer, encoding="utf-8")
+    status, out, _ = check(capsys, path)
+    assert status == 0 and out.count("checking the SRN exercise") == 1, out
+
+
+def test_what_the_code_prints_goes_to_standard_error(tmp_path, capfd):
+    path = planted(tmp_path, "srn", "    T = x.shape[0]\n", "    print('shape', x.shape)\n"
+                   "    T = x.shape[0]\n")
+    assert check_main([str(path)]) == 0
+    out, err = capfd.readouterr()
+    assert "shape (6, 3, 4)" in err and "shape (6, 3, 4)" not in out

@@ -376,7 +376,7 @@ def check_functions(namespace, seed=0, label="these functions", timeout=TIMEOUT)
 
     They run in this process: ``timeout`` seconds per check are enforced with SIGALRM where
     there is one (POSIX, main thread), interrupting Python code (not one long NumPy call);
-    elsewhere there is no time limit. Ctrl-C (a notebook's interrupt) stops the check, False."""
+    elsewhere there is no time limit. Ctrl-C (a notebook's interrupt) stops the check: False."""
     timeout = check_timeout(timeout)
     if not isinstance(namespace, dict):
         namespace = vars(namespace)
@@ -387,7 +387,11 @@ def check_functions(namespace, seed=0, label="these functions", timeout=TIMEOUT)
         _stop(e)
         return False
     _print(f"checking the {cell.title} exercise in {label}, {_problems_line(cell)}")
-    return _climb(cell, runner, seed, timeout)
+    try:
+        return _climb(cell, runner, seed, timeout)
+    except KeyboardInterrupt:
+        _print("✗ interrupted: the checks did not finish, so nothing is known to be right")
+        return False
 
 
 def check_file(path, seed=0, timeout=TIMEOUT):
