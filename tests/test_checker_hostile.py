@@ -380,3 +380,23 @@ def test_what_the_code_prints_goes_to_standard_error(tmp_path, capfd):
     assert check_main([str(path)]) == 0
     out, err = capfd.readouterr()
     assert "shape (6, 3, 4)" in err and "shape (6, 3, 4)" not in out
+
+
+def test_a_matrix_is_not_a_plain_array(tmp_path, capsys):
+    path = planted(tmp_path, "srn", "    h = np.tanh(a)\n", "    h = np.asmatrix(np.tanh(a))\n")
+    status, out, _ = check(capsys, path)
+    assert status == 1 and "h is a matrix (a subclass of np.ndarray)" in failed_at(out, 2)
+
+
+def test_a_folder_is_not_an_exercise_file(tmp_path, capsys):
+    status, out, _ = check(capsys, tmp_path)
+    assert status == 1 and "is not a regular file" in out
+
+
+def test_the_file_can_import_its_neighbours(tmp_path, capsys):
+    (tmp_path / "helpers.py").write_text("import numpy as np\n\n\ndef tanh(a):\n"
+                                         "    return np.tanh(a)\n", encoding="utf-8")
+    path = planted(tmp_path, "srn", "    h = np.tanh(a)\n", "    from helpers import tanh\n"
+                   "    h = tanh(a)\n")
+    status, out, _ = check(capsys, path)
+    assert status == 0, out

@@ -98,6 +98,12 @@ def check_returns(name, out, spec, p, explain=None):
 
 def check_array(name, label, value, shape, p, explain=None):
     """Stop unless ``value`` is a finite real float64 array of ``shape``."""
+    if isinstance(value, Foreign) and value.shape != shape:
+        raise Stop(f"✗ {name}: {label} has shape {value.shape}, expected {shape}",
+                   "  write the shape of every array next to it, as in the docstring")
+    if isinstance(value, Foreign) and value.type_name != "ndarray":
+        raise Stop(f"✗ {name}: {label} is a {value.type_name} (a subclass of np.ndarray), "
+                   "not a plain NumPy array", "  np.asarray(...) makes a plain array of it")
     if isinstance(value, Foreign):
         raise Stop(f"✗ {name}: {label} is an array of {value.dtype} (shape {value.shape}), "
                    f"not of float64 numbers", "  an array of strings or Python objects: "
@@ -400,8 +406,11 @@ def check_file(path, seed=0, timeout=TIMEOUT):
     timeout = check_timeout(timeout)
     path = Path(path)
     if not path.is_file():
-        _print(f"✗ there is no file {path}")
-        _print("  write one with: minirnn exercise lstm   (or srn, gru)")
+        if path.exists():
+            _print(f"✗ {path} is not a regular file (a folder?): give the exercise's .py file")
+        else:
+            _print(f"✗ there is no file {path}")
+            _print("  write one with: minirnn exercise lstm   (or srn, gru)")
         return False
     runner = Child(path)
     try:

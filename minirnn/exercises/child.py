@@ -67,7 +67,8 @@ def encode(value, keep, buffers, depth=0):
         buffers.append(np.ascontiguousarray(value).tobytes())
         return {"a": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, np.ndarray):
-        return {"f": keep(value), "dtype": str(value.dtype), "shape": list(value.shape)}
+        return {"f": keep(value), "type": _safe_type_name(value), "dtype": str(value.dtype),
+                "shape": list(value.shape)}
     if isinstance(value, tuple) and depth < MAX_DEPTH:
         return {"t": [encode(tuple.__getitem__(value, k), keep, buffers, depth + 1)
                       for k in range(tuple.__len__(value))]}
@@ -246,7 +247,9 @@ def _serve(inp, out):
             objects.clear()
             continue
         if op == "load":
-            sys.path[:] = message["sys_path"]
+            # as `python FILE` would: the file's folder first, so that it can import its
+            # neighbours, then the checker's own path (minirnn, NumPy)
+            sys.path[:] = [os.path.dirname(message["path"])] + message["sys_path"]
             filename = message["path"]
             code, stop = compile_file(filename)
             if stop:

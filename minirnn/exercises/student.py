@@ -180,7 +180,8 @@ def _no_keep(value):
 
 def _handle(data):
     if "f" in data:
-        return child.Foreign(data["f"], "ndarray", data["dtype"], data["shape"])
+        return child.Foreign(data["f"], data.get("type", "ndarray"), data["dtype"],
+                             data["shape"])
     return child.Handle(data["h"], data.get("type", "object"))
 
 
@@ -244,7 +245,8 @@ class InProcess:
 
         previous = signal.signal(signal.SIGALRM, time_up)
         try:
-            signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-3))
+            # and again every 0.5 s: a bare `except:` in their loop cannot swallow it for good
+            signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-3), 0.5)
             with np.errstate(all="ignore"):
                 return fn(*args)
         finally:
