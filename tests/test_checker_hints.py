@@ -19,7 +19,8 @@ from minirnn.exercises.reference import functions
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "exercise_solutions"
-LSTM_STEP = "        dxs[t], dh_next, dc_next, step_grads = lstm_step_backward(dh, dc_next, cache[t])\n"
+LSTM_STEP = ("        dxs[t], dh_next, dc_next, step_grads = "
+             "lstm_step_backward(dh, dc_next, cache[t])\n")
 
 
 def checked(tmp_path, capsys, cell, old, new):
@@ -50,7 +51,7 @@ CASES = {
             "(1') db_ih = Σ_n da", "da.sum(axis=0)"],
         ["gate block", "dx is wrong", "dW_ih is wrong"]),
     "SRN bias from one row": (
-        "srn", '"b_ih": da.sum(axis=0), "b_hh": da.sum(axis=0)', '"b_ih": da[1], "b_hh": da.sum(axis=0)',
+        "srn", '"b_ih": da.sum(axis=0), "b_hh"', '"b_ih": da[1], "b_hh"',
         3, ["db_ih is wrong", "db_ih is row 1 of da", "(1') db_ih = Σ_n da"], ["db_hh is"]),
     "GRU bias from one row": (
         "gru", '"b_ih": dgi.sum(axis=0), "b_hh": dgh.sum(axis=0)', '"b_ih": dgi[0], "b_hh": dgh[0]',
@@ -86,6 +87,9 @@ CASES = {
         ["db_ih sums each row of da (axis 1)"], []),
     "SRN tanh' missing": ("srn", "da = dh * (1 - h ** 2)", "da = dh", 3,
                           ["the tanh' factor is missing, (2')"], ["dh_prev = da W_hh, not"]),
+    "SRN da from 1 - h": ("srn", "da = dh * (1 - h ** 2)", "da = dh * (1 - h)", 3,
+                          ["follows (1') from one da, and that da is wrong: (2')"],
+                          ["dx is wrong:", "dW_ih is wrong:"]),
     "LSTM o block doubled": ("lstm", "do * dsigmoid(o)", "do * dsigmoid(o) * 2", 3,
                              ["gate block o is wrong", "(5') do = dh ⊙ tanh(c_t)"],
                              ["block of i", "i, f", "dc_t is"]),

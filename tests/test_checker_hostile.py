@@ -142,7 +142,8 @@ def test_a_forward_computed_in_float32_is_told_about_precision(tmp_path, capsys)
 
 
 def test_an_integer_output_is_named(tmp_path, capsys):
-    path = planted(tmp_path, "srn", "    h = np.tanh(a)\n", "    h = np.round(np.tanh(a)).astype(int)\n")
+    path = planted(tmp_path, "srn", "    h = np.tanh(a)\n",
+                   "    h = np.round(np.tanh(a)).astype(int)\n")
     status, out, _ = check(capsys, path)
     assert status == 1 and "has dtype int64, expected float64" in failed_at(out, 2)
 

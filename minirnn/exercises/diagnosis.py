@@ -421,9 +421,12 @@ def step_backward(cell, p, name, got, want, errors, tol, against):
                 explained[q] = hint
     if explained and set(explained) == set(wrong):
         return lines + [explained[q] for q in wrong]
-    # 3. for a gated cell: everything follows (1') from one da, wrong in some gate blocks
-    recovered = _recovered(cell, got, p) if cell.G > 1 else None
-    if recovered is not None:
+    # 3. everything follows (1') from one da, which is wrong (in some gate blocks)
+    recovered = _recovered(cell, got, p)
+    if recovered is not None and cell.G == 1 and not _same(recovered[0], right_parts["_da"]):
+        return lines + ["  all you return follows (1') from one da, and that da is wrong: "
+                        "(2') da = dh ⊙ (1 − h²), with h this step's output"]
+    if recovered is not None and cell.G > 1:
         g = "dgi" if cell.name == "gru" else "da"
         d_right = right_parts["_da"]
         blocks = [gate for k, gate in enumerate(cell.gates)

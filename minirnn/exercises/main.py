@@ -1,9 +1,9 @@
 """``minirnn exercise`` and ``minirnn check``: argument parsing, and what each prints.
 
 Both take argv and return the exit status (0 success, 1 a failed check, a hang or a refused
-write, 2 bad arguments, 130 Ctrl-C); they print messages, never a traceback. ``add_exercise_arguments`` and
-``add_check_arguments`` fill an argparse parser, so minirnn/cli.py can use them for its
-subcommands.
+write, 2 bad arguments, 130 Ctrl-C); they print messages, never a traceback.
+``add_exercise_arguments`` and ``add_check_arguments`` fill an argparse parser, so
+minirnn/cli.py can use them for its subcommands.
 """
 import argparse
 import math
