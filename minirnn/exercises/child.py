@@ -20,6 +20,8 @@ import os
 import signal
 import struct
 import sys
+import threading
+import time
 import traceback
 import types
 
@@ -285,6 +287,13 @@ def _serve(inp, out):
         write_frame(out, {"ok": data}, sent)
 
 
+def _orphan_watch(parent):
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def main():
     # the checker owns Ctrl-C: it stops this process itself and says so
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -295,6 +304,8 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)                                # input() gets EOF, it cannot wait
     sys.stdout = sys.stderr
+    # if the checker dies without stopping us (kill -9), do not loop on as an orphan
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     write_frame(out, {"ready": True})
     _serve(inp, out)
 
