@@ -135,9 +135,10 @@ def use_impl(name):
 
 def kernels():
     """The module of sequence functions for the current tier (``minirnn.functional`` or
-    ``minirnn.textbook``); both have the same functions with the same signatures."""
+    ``minirnn.textbook.variants``, the textbook cells with every option); both have the same
+    functions with the same signatures."""
     if _impl == "textbook":
-        from . import textbook
-        return textbook
+        from .textbook import variants
+        return variants
     from . import functional
     return functional

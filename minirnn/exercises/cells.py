@@ -43,7 +43,8 @@ class Cell:
         if function == step_forward:
             return ("x",) + prev + WEIGHTS
         if function == step_backward:
-            return tuple(f"d{s}" for s in self.states) + ("cache",)
+            # dh is the whole gradient of h_t; a carried state's is dc_next (dc sums both parts)
+            return ("dh",) + tuple(f"d{s}_next" for s in self.states[1:]) + ("cache",)
         if function == forward:
             return ("x",) + tuple(f"{s}0" for s in self.states) + WEIGHTS
         return ("dy",) + tuple(f"d{s}_n" for s in self.states) + ("cache",)

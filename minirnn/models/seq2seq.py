@@ -13,7 +13,7 @@ BPTT ends in the gradient of its initial state, which is exactly the gradient of
 encoder's final state -- so the encoder is trained through it; with attention the encoder's
 outputs get a gradient too, from the keys and values.
 
-Why the output combination (Luong et al. 2015) rather than Bahdanau's input feeding (the
+Why the output combination (Luong et al. 2015) rather than their input feeding (§3.3, the
 context concatenated to the next step's input): the queries are then the decoder's outputs,
 all known after one pass of the decoder layer, so attention runs for every step at once
 (minirnn/functional/attention.py) and the backward is the layer's backward plus attention's,
