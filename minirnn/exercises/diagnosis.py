@@ -218,16 +218,16 @@ def _step_backward(cell, p, bug=None):
         dgh = da
         out["dh_prev"] = da @ (W_hh.T if bug == "dh_prev_transposed" else W_hh)
     elif cell.name == "lstm":
-        dc, c_prev = p.d_out[1], p.prev[1]
+        dc_next, c_prev = p.d_out[1], p.prev[1]
         i, f, g, o, c = s["i"], s["f"], s["g"], s["o"], s["c"]
         tc = np.tanh(c)
-        do = dh * (c if bug == "do_uses_c" else tc)
-        dc_t = {"dc_dropped": dh * o * (1 - tc ** 2), "dh_path_dropped": dc,
-                "tanh_prime_of_c": dc + dh * o * (1 - c ** 2),
-                "o_dropped": dc + dh * (1 - tc ** 2)}.get(bug, dc + dh * o * (1 - tc ** 2))
-        df = dc_t * (c if bug == "df_uses_c" else c_prev)
-        out["dc_prev"] = (dc if bug == "dc_prev_uses_dc" else dc_t) * f
-        da = np.concatenate([dc_t * g * dsig(i), df * dsig(f), dc_t * i * (1 - g ** 2),
+        do = dh * (c if bug == "do_uses_c" else tc)                                   # (5')
+        dc = {"dc_dropped": dh * o * (1 - tc ** 2), "dh_path_dropped": dc_next,
+              "tanh_prime_of_c": dc_next + dh * o * (1 - c ** 2),
+              "o_dropped": dc_next + dh * (1 - tc ** 2)}.get(bug, dc_next + dh * o * (1 - tc ** 2))
+        df = dc * (c if bug == "df_uses_c" else c_prev)                               # (4')
+        out["dc_prev"] = (dc_next if bug == "dc_prev_uses_dc" else dc) * f
+        da = np.concatenate([dc * g * dsig(i), df * dsig(f), dc * i * (1 - g ** 2),
                              do * dsig(o)], axis=1)
         dgh = da
         out["dh_prev"] = da @ W_hh
@@ -258,26 +258,26 @@ _STEP_BUGS = {
                            "da = dh ⊙ (1 − h²) with h = tanh(a)",
     },
     "lstm": {
-        "dsig_is_sig": "σ' is taken as σ: (2') σ'(a) = σ(a)(1 − σ(a)), from the gate's "
+        "dsig_is_sig": "σ' is taken as σ: (3')(2') σ'(a) = σ(a)(1 − σ(a)), from the gate's "
                        "output: i(1 − i)",
         "dsig_twice": "σ' is applied to the gate's output as if it were a: σ'(a) = i(1 − i) "
-                      "from the output i = σ(a), not σ(i)(1 − σ(i))",
-        "dc_dropped": "dc_t is missing the dc from step t+1: (5') dc_t = dc + dh ⊙ o ⊙ "
-                      "(1 − tanh²(c_t))",
-        "dh_path_dropped": "dc_t is missing the path through h_t: (5') dc_t = dc + dh ⊙ o ⊙ "
+                      "from the output i = σ(a), not σ(i)(1 − σ(i)) (3')(2')",
+        "dc_dropped": "dc is missing dc_next, the gradient from step t+1: (5') dc = dc_next + "
+                      "dh ⊙ o ⊙ (1 − tanh²(c_t))",
+        "dh_path_dropped": "dc is missing the path through h_t: (5') dc = dc_next + dh ⊙ o ⊙ "
                            "(1 − tanh²(c_t))",
-        "tanh_prime_of_c": "dc_t uses 1 − c_t²: tanh' of c_t is 1 − tanh²(c_t), (5')",
-        "o_dropped": "dc_t's path through h_t is missing o: (5') dc + dh ⊙ o ⊙ (1 − tanh²(c_t))",
+        "tanh_prime_of_c": "dc uses 1 − c_t²: tanh' of c_t is 1 − tanh²(c_t), (5')",
+        "o_dropped": "dc's path through h_t is missing o: (5') dc = dc_next + dh ⊙ o ⊙ "
+                     "(1 − tanh²(c_t))",
         "do_uses_c": "do = dh ⊙ c_t: (5') do = dh ⊙ tanh(c_t)",
-        "df_uses_c": "df = dc_t ⊙ c_t: (4') df = dc_t ⊙ c_prev, the cell state before this "
-                     "step",
-        "dc_prev_uses_dc": "dc_prev = dc ⊙ f uses the incoming dc: (4') dc_prev = dc_t ⊙ f, "
-                           "with dc_t from (5')",
+        "df_uses_c": "df = dc ⊙ c_t: (4') df = dc ⊙ c_{t-1}, the cell state before this step",
+        "dc_prev_uses_dc": "dc_prev = dc_next ⊙ f uses the incoming dc_next: (4') dc_prev = "
+                           "dc ⊙ f, with dc from (5')",
     },
     "gru": {
         "no_direct_path": "dh_prev misses the direct path of (5): dh_prev = dh ⊙ z + dgh W_hh",
-        "dgh_n_without_r": "dgh's n block is da_n: r multiplies gh_n in (4), so (2') it is "
-                           "r ⊙ da_n",
+        "dgh_n_without_r": "dgh's n block is da_n: r multiplies gh_n in (4), so (2')(1') it "
+                           "is r ⊙ da_n",
         "dr_without_b_hn": "dr = da_n ⊙ (h_prev W_hnᵀ), without the bias: gh_n includes b_hn, "
                            "(4') dr = da_n ⊙ gh_n",
         "dn_uses_z": "dn = dh ⊙ z: (5') dn = dh ⊙ (1 − z)",
@@ -289,17 +289,9 @@ _STEP_BUGS = {
     },
 }
 
-_EQS = {"srn": "(2') da = dh ⊙ (1 − h²); (1') dx = da W_ih, dh_prev = da W_hh, dW_ih = daᵀ x, "
-               "dW_hh = daᵀ h_prev, db = Σ_n da",
-        "lstm": "(5') dc_t = dc + dh ⊙ o ⊙ (1 − tanh²(c_t)); (4') dc_prev = dc_t ⊙ f; "
-                "(2')(3') da; (1') dx = da W_ih, dh_prev = da W_hh, dW_ih = daᵀ x, "
-                "dW_hh = daᵀ h_prev, db = Σ_n da",
-        "gru": "(5') (4') (3') dgi and dgh; (1') dx = dgi W_ih, dh_prev = dh ⊙ z + dgh W_hh, "
-               "dW_ih = dgiᵀ x, dW_hh = dghᵀ h_prev, db_ih = Σ_n dgi, db_hh = Σ_n dgh"}
-
 _QUANTITY_EQS = {
     "dx": "(1') dx = {g} W_ih", "dh_prev": "(1') dh_prev = {gh} W_hh{z}",
-    "dc_prev": "(4') dc_prev = dc_t ⊙ f", "dW_ih": "(1') dW_ih = {g}ᵀ x",
+    "dc_prev": "(4') dc_prev = dc ⊙ f", "dW_ih": "(1') dW_ih = {g}ᵀ x",
     "dW_hh": "(1') dW_hh = {gh}ᵀ h_prev", "db_ih": "(1') db_ih = Σ_n {g}",
     "db_hh": "(1') db_hh = Σ_n {gh}"}
 
@@ -444,10 +436,10 @@ def step_backward(cell, p, name, got, want, errors, tol, against):
 
 
 _GATE_HINTS = {
-    "lstm": {"i": "(4') di = dc_t ⊙ g, then (2') da_i = di ⊙ i(1 − i)",
-             "f": "(4') df = dc_t ⊙ c_prev, then (2') da_f = df ⊙ f(1 − f)",
-             "g": "(4') dg = dc_t ⊙ i, then (3') da_g = dg ⊙ (1 − g²)",
-             "o": "(5') do = dh ⊙ tanh(c_t), then (2') da_o = do ⊙ o(1 − o)"},
+    "lstm": {"i": "(4') di = dc ⊙ g, then (3')(2') da_i = di ⊙ i(1 − i)",
+             "f": "(4') df = dc ⊙ c_{t-1}, then (3')(2') da_f = df ⊙ f(1 − f)",
+             "g": "(4') dg = dc ⊙ i, then (3')(2') da_g = dg ⊙ (1 − g²)",
+             "o": "(5') do = dh ⊙ tanh(c_t), then (3')(2') da_o = do ⊙ o(1 − o)"},
     "gru": {"r": "(4') dr = da_n ⊙ gh_n (gh_n = h_prev W_hnᵀ + b_hn), then "
                  "(3') da_r = dr ⊙ r(1 − r)",
             "z": "(5') dz = dh ⊙ (h_prev − n), then (3') da_z = dz ⊙ z(1 − z)",
