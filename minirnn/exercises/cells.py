@@ -27,6 +27,11 @@ class Cell:
         return len(self.gates)
 
     @property
+    def GH(self):
+        """How the templates write the number of rows of W_ih: H, 4H or 3H."""
+        return "H" if self.G == 1 else f"{self.G}H"
+
+    @property
     def functions(self):
         p = self.prefix
         return (f"{p}step_forward", f"{p}step_backward", f"{p}forward", f"{p}backward")
