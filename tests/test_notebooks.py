@@ -13,7 +13,12 @@ import importlib.metadata
 import importlib.util
 import json
 import math
+import os
 import re
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -186,10 +191,55 @@ def test_readme_says_how_to_open_them_and_the_extra_brings_what_they_import():
     assert imported - {"numpy", "minirnn"} <= extra, imported   # numpy: install_requires
 
 
-def test_the_extras_jupyter_lab_command_exists_where_it_is_installed():
+def jupyterlab():
+    """JupyterLab's distribution; a skip on a laptop without the extra, a failure in CI (which
+    installs it: .ci/run)."""
     try:
-        dist = importlib.metadata.distribution("jupyterlab")
+        return importlib.metadata.distribution("jupyterlab")
     except importlib.metadata.PackageNotFoundError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI installs the notebooks extra, but JupyterLab is missing")
         pytest.skip("JupyterLab is not installed here (pip install -e .[notebooks])")
-    scripts = {ep.name for ep in dist.entry_points if ep.group == "console_scripts"}
+
+
+def test_the_extras_jupyter_lab_command_exists_where_it_is_installed():
+    scripts = {ep.name for ep in jupyterlab().entry_points if ep.group == "console_scripts"}
     assert "jupyter-lab" in scripts                      # what `jupyter lab` runs
+
+
+def test_readmes_command_serves_the_notebooks(tmp_path):
+    """`jupyter lab notebooks/` starts and serves the four notebooks (no browser is opened)."""
+    jupyterlab()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = ["jupyter", "lab", "notebooks/", "--no-browser", f"--port={port}",
+               "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+               "--ServerApp.open_browser=False"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")                  # CI runs as root; a learner does not
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline, listing = time.monotonic() + 90, None
+        while listing is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                url = f"http://127.0.0.1:{port}/api/contents/"
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    listing = json.load(r)
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, f"jupyter lab did not answer (exit code {server.poll()})"
+        names = {item["name"] for item in listing["content"]}
+        assert names >= {"bptt_tour.ipynb", "exercise_srn.ipynb", "exercise_lstm.ipynb",
+                         "exercise_gru.ipynb"}, names
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
