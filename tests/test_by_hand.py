@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from minirnn import cli
+from cli_run import run_main
 from minirnn.demos import by_hand
 from minirnn.demos._common import fmt, num
 
@@ -24,16 +24,6 @@ RTOL = 1e-9
 def assert_png(path):
     data = open(path, "rb").read()
     assert data[:8] == PNG and len(data) > 1000, f"{path} is not a (non-empty) PNG"
-
-
-def run_main(capsys, *argv):
-    """(exit status, stdout, stderr) of ``minirnn argv...`` run in-process."""
-    try:
-        status = cli.main(list(argv))
-    except SystemExit as e:             # argparse exits for --help and usage errors
-        status = e.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def assert_fits(text):

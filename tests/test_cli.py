@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from cli_run import run_main
 from minirnn import cli
 from minirnn._blas import blas_threads
 
@@ -21,16 +22,6 @@ SUBCOMMANDS = ("by-hand", "hello", "digitsum", "explode", "seq2seq", "charlm", "
 def one_blas_thread():
     with blas_threads(1):
         yield
-
-
-def run_main(capsys, *argv):
-    """(exit status, stdout, stderr) of ``minirnn argv...`` run in-process."""
-    try:
-        status = cli.main(list(argv))
-    except SystemExit as e:             # argparse exits for --help and usage errors
-        status = e.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def assert_one_line_error(status, err, *words):
