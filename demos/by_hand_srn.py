@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from minirnn import cli  # noqa: E402  (the checkout's package, like demos/compare.py)
 
 BACKWARD = True
-OUT = "out/by-hand"
+OUT = "out/by-hand/srn"
 
 if __name__ == "__main__":
     sys.exit(cli.script_main("by-hand", "srn", *(["--backward"] if BACKWARD else []),

@@ -2,9 +2,13 @@
 implementation tier the recurrent layers and cells run on.
 
 Every module takes ``dtype=`` and ``rng=`` too; these globals are only the defaults.
+Grad mode is per thread, as in torch: each thread starts with it enabled, and ``no_grad`` in
+one thread does not touch another's. The tier has a process default (``set_impl``, or
+MINIRNN_IMPL) that every thread follows, and ``use_impl`` changes it for one thread only.
 """
 import contextlib
 import os
+import threading
 
 import numpy as np
 
@@ -12,7 +16,15 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _default_dtype = np.dtype(np.float64)
 _generator = np.random.default_rng()
-_grad_enabled = True
+
+
+class _ThreadState(threading.local):
+    """What each thread sets for itself; a new thread starts from these values."""
+    grad_enabled = True
+    impl = None                  # None: the process default (set_impl, MINIRNN_IMPL)
+
+
+_thread = _ThreadState()
 
 
 # ---- dtype -------------------------------------------------------------------------------
@@ -65,28 +77,31 @@ def resolve_rng(rng=None):
 # ---- grad mode ---------------------------------------------------------------------------
 
 def is_grad_enabled():
-    """False inside ``with no_grad():`` -- forward passes then keep no backward caches."""
-    return _grad_enabled
+    """False inside ``with no_grad():`` in this thread -- forward passes then keep no backward
+    caches. Each thread has its own mode, enabled when it starts."""
+    return _thread.grad_enabled
 
 
 class no_grad(contextlib.ContextDecorator):
     """Context manager (or decorator): forward passes inside keep no caches for backward.
+    It acts on the thread that enters it only (another thread may train meanwhile).
 
-    The previous modes are kept on a stack, so one instance may be entered again before it
-    exits (nested ``with``, or a recursive function under ``@no_grad()``)."""
+    The previous modes are kept on a per-thread stack, so one instance may be entered again
+    before it exits (nested ``with``, a recursive function under ``@no_grad()``, or the same
+    decorated function running in several threads)."""
 
     def __init__(self):
-        self._prev = []
+        self._prev = threading.local()
 
     def __enter__(self):
-        global _grad_enabled
-        self._prev.append(_grad_enabled)
-        _grad_enabled = False
+        if not hasattr(self._prev, "stack"):
+            self._prev.stack = []
+        self._prev.stack.append(_thread.grad_enabled)
+        _thread.grad_enabled = False
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._prev.pop()
+        _thread.grad_enabled = self._prev.stack.pop()
         return False
 
 
@@ -95,9 +110,11 @@ class no_grad(contextlib.ContextDecorator):
 # 'engine'   minirnn/functional/: the math arranged for speed (the default)
 # 'textbook' minirnn/textbook/:   the same math as plain step functions and loops, to read
 # Tests prove the two compute the same numbers; every layer, cell, model and demo runs on
-# either. The environment variable MINIRNN_IMPL sets the starting value.
+# either. The environment variable MINIRNN_IMPL sets the process default; it is read on first
+# use, so a bad value is a ValueError there (the command line turns it into one line).
 
 IMPLS = ("engine", "textbook")
+_default_impl = None             # None: not read from MINIRNN_IMPL yet
 
 
 def _check_impl(name, what="impl"):
@@ -106,38 +123,46 @@ def _check_impl(name, what="impl"):
     return name
 
 
-_impl = _check_impl(os.environ.get("MINIRNN_IMPL", "engine"), "the environment variable "
-                                                               "MINIRNN_IMPL")
+def _process_impl():
+    global _default_impl
+    if _default_impl is None:
+        _default_impl = _check_impl(os.environ.get("MINIRNN_IMPL", "engine"),
+                                    "the environment variable MINIRNN_IMPL")
+    return _default_impl
 
 
 def get_impl():
-    """The tier recurrent layers and cells run on: 'engine' (default) or 'textbook'."""
-    return _impl
+    """The tier recurrent layers and cells run on in this thread: 'engine' (default) or
+    'textbook'. ValueError naming MINIRNN_IMPL if that variable holds anything else."""
+    return _thread.impl or _process_impl()
 
 
 def set_impl(name):
-    """Run every recurrent layer and cell on ``name``: 'engine' or 'textbook'."""
-    global _impl
-    _impl = _check_impl(name)
+    """Run every recurrent layer and cell on ``name``, 'engine' or 'textbook', in every thread
+    (the process default, which wins over MINIRNN_IMPL) except inside another thread's
+    ``use_impl`` block."""
+    global _default_impl
+    _default_impl = _check_impl(name)
+    _thread.impl = None
 
 
 @contextlib.contextmanager
 def use_impl(name):
-    """``with use_impl('textbook'): ...`` runs the block on that tier, then restores the
-    previous one. A backward always runs on the tier of its forward."""
-    global _impl
-    previous, _impl = _impl, _check_impl(name)
+    """``with use_impl('textbook'): ...`` runs the block on that tier in this thread only,
+    then restores the previous one. A backward always runs on the tier of its forward."""
+    previous, _thread.impl = _thread.impl, _check_impl(name)
     try:
         yield
     finally:
-        _impl = previous
+        _thread.impl = previous
 
 
 def kernels():
     """The module of sequence functions for the current tier (``minirnn.functional`` or
-    ``minirnn.textbook``); both have the same functions with the same signatures."""
-    if _impl == "textbook":
-        from . import textbook
-        return textbook
+    ``minirnn.textbook.variants``, the textbook cells with every option); both have the same
+    functions with the same signatures."""
+    if get_impl() == "textbook":
+        from .textbook import variants
+        return variants
     from . import functional
     return functional

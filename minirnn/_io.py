@@ -11,6 +11,7 @@ A live writer's file is never touched (its PID answers), nor one from another ho
 processes cannot be asked), nor any other file. Where processes cannot be probed safely
 (not POSIX) nothing is removed.
 """
+import codecs
 import contextlib
 import functools
 import hashlib
@@ -162,14 +163,17 @@ def open_regular_file(path, what):
     return os.fdopen(fd, "rb")
 
 
-def read_text(path, what):
+def read_text(path, what, max_bytes=None):
     """The UTF-8 text of the regular file ``path`` (``open_regular_file``'s checks and
     errors), a leading byte-order mark removed: it marks the encoding and is not part of the
-    text. ValueError naming the file for text that is not UTF-8. Line endings are kept."""
+    text. ValueError naming the file for text that is not UTF-8. Line endings are kept.
+    ``max_bytes``: read no more than that many bytes (a character cut in two at the end is
+    left out), so only the start of a large file is read."""
     with open_regular_file(path, what) as f:
-        data = f.read()
+        data = f.read() if max_bytes is None else f.read(max_bytes)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        return data.decode("utf-8-sig")
+        return decoder.decode(data, final=max_bytes is None or len(data) < max_bytes)
     except UnicodeDecodeError as e:
         raise ValueError(f"{os.fspath(path)}: not UTF-8 text ({e.reason} at byte {e.start}), "
                          f"expected {what}") from None

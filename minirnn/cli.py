@@ -1,7 +1,7 @@
 """The ``minirnn`` command: classic RNN exercises, end to end.
 
     minirnn by-hand srn [--backward]    the all-ones SRN, step by step (forward and BPTT)
-    minirnn by-hand lstm                the hand-wired lecture LSTM
+    minirnn by-hand lstm [--backward]   the hand-wired lecture LSTM (and its BPTT)
     minirnn hello                       "hello" -> "ohlol"
     minirnn digitsum                    SRN / LSTM / GRU memory vs sequence length
     minirnn explode                     exploding gradients, and clipping
@@ -10,30 +10,30 @@
     minirnn charlm [--compare]          a character language model (--compare: five of them)
     minirnn digits [--mnist DIR]        SRN / LSTM / GRU on handwritten digits, row by row
     minirnn compare                     minirnn next to torch (demos/compare.py)
+    minirnn trace {srn,lstm,gru}        an HTML page stepping through BPTT, every number
     minirnn gradcheck                   every backward against finite differences
     minirnn exercise {srn,lstm,gru}     write a BPTT exercise to fill in
     minirnn check FILE                  check it, one rung at a time
     minirnn bench [--quick ...]         the layer benchmark against torch
                                         (benchmarks/bench_rnn.py)
 
-Every subcommand takes --seed and --out DIR (default ./out/<subcommand>), where it writes its
-plots (PNG) and a summary.json of the numbers it printed. `compare` and `bench` use torch, which
-the package never imports: they run scripts of the source checkout in a separate process. Bad arguments and unusable input
-end with a one-line message and a non-zero exit status, never a traceback (set
-MINIRNN_DEBUG=1 to see one).
+Every subcommand takes --seed and --out DIR (default ./out/<subcommand>; by-hand:
+./out/by-hand/srn or ./out/by-hand/lstm), where it writes its plots (PNG) and a summary.json of
+the numbers it printed. `compare` and `bench` use torch, which the package never imports: they
+run scripts of the source checkout in a separate process. Bad arguments and unusable input end
+with a one-line message and a non-zero exit status, never a traceback (set MINIRNN_DEBUG=1 to
+see one); so does a flag that would do nothing (by-hand --seed: nothing there is random).
 """
 import argparse
-import json
 import math
 import os
 import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
 from . import __version__
-from ._io import atomic_write
+from ._config import get_impl
+from .demos._common import write_summary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +118,22 @@ _epochs = _int_in(1, MAX_EPOCHS)
 _seed_int = _int_in(0, 2**63 - 1)
 
 
+def _trace_size(what, high):
+    """An argparse type for the trace page's sizes: 1..high, else an error saying why."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected 1..{high} {what}, got {text!r}") from None
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected 1..{high} {what}, got {value}: the page shows every number, so "
+                f"its networks stay small")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
 def _text(text):
     if not text:
         raise argparse.ArgumentTypeError("expected a non-empty text")
@@ -133,24 +149,29 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minirnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<subcommand>")
 
-    def command(name, help_text, description):
+    def command(name, help_text, description, seed_help=None, out_default=None):
         p = sub.add_parser(name, help=help_text, description=description)
         p.set_defaults(_parser=p)          # main reports a bad --out through it
         p.add_argument("--seed", type=_seed_int, default=None,
-                       help="random seed, an integer >= 0 (default: the demo's own, which "
-                            "reproduces the documented numbers)")
+                       help=seed_help or "random seed, an integer >= 0 (default: the demo's "
+                                         "own, which reproduces the documented numbers)")
         p.add_argument("--out", metavar="DIR", default=None,
-                       help=f"folder for plots and summary.json (default: ./out/{name})")
+                       help=f"folder for plots and summary.json (default: "
+                            f"{out_default or './out/' + name})")
         return p
 
     p = command("by-hand", "tiny networks worked out step by step",
                 "srn: the 2-2-2 SRN with every weight 1 (outputs 4, 12, 32 without an "
                 "activation; 1.928..., 1.998..., 1.99997... with tanh). lstm: the hand-wired "
-                "lecture LSTM (outputs 0 0 0 0 0 7 0 0 6).")
+                "lecture LSTM (outputs 0 0 0 0 0 7 0 0 6).",
+                seed_help="refused: the weights are fixed and nothing is random",
+                out_default="./out/by-hand/srn or ./out/by-hand/lstm")
     p.add_argument("network", choices=("srn", "lstm"), help="which network")
     p.add_argument("--backward", action="store_true",
-                   help="srn: also print BPTT for the loss L = sum of all outputs, with every "
-                        "intermediate value (dh, da, dW_ih, dW_hh, dW_out, db)")
+                   help="also print BPTT step by step with every intermediate value: srn for "
+                        "the loss L = sum of all outputs (dh, da, dW_ih, dW_hh, dW_out, db); "
+                        "lstm through the standard LSTM for L = sum of the h_t (dh, dc, do, "
+                        "di, df, dg, da, dc_next, dh_next, the running sums of dW)")
 
     p = command("hello", '"hello" -> "ohlol" with an RNNCell and an Embedding-RNN',
                 "Learn to map 'hello' to 'ohlol': an RNNCell(4, 4) whose hidden state is the "
@@ -168,7 +189,7 @@ def build_parser():
     p.add_argument("--lengths", type=_lengths, default=None,
                    help="comma-separated sequence lengths >= 3 (default 5,10; --full: "
                         "5,10,...,35)")
-    p.add_argument("--recipe", choices=("book", "better"), default="book",
+    p.add_argument("--recipe", choices=("book", "better"), default=None,
                    help="book: k=3 (300 examples), Adam 1e-3, batch 8, 500 epochs. better: "
                         "k=100 (10,000 examples), batch 32, Adam 3e-3, clipping at 1, 50 "
                         "epochs")
@@ -189,7 +210,7 @@ def build_parser():
                    help="read DIR/<length>/{train,dev,test}.txt instead of generating data")
     p.add_argument("--save-data", metavar="DIR", default=None,
                    help="write the data used to DIR/<length>/{train,dev,test}.txt")
-    p.add_argument("--seeds", type=_int_in(1, 100), default=1, metavar="K",
+    p.add_argument("--seeds", type=_int_in(1, 100), default=None, metavar="K",
                    help="train every model at every length for K seeds (--seed, --seed+1, "
                         "...) and report the mean and range; 1..100 (default 1)")
     p.add_argument("--results", metavar="FILE", default=None,
@@ -285,6 +306,22 @@ def build_parser():
     p.add_argument("--max-train", type=_int_in(1, 10 ** 7), default=None, metavar="N",
                    help="use only N training images (MNIST's default: 10,000)")
 
+    p = command("trace", "an HTML page stepping through BPTT with every number",
+                "Write one self-contained HTML page (no network needed) that steps through "
+                "the forward and the backward sweep of a small network, every number recorded "
+                "from the textbook tier, and print its path. srn: the by-hand SRN; lstm: the "
+                "lecture LSTM with sigmoid and tanh; gru: a small GRU. --hidden, --steps or "
+                "--seed draw a random network instead (2 inputs).")
+    p.add_argument("network", choices=("srn", "lstm", "gru"), help="which cell")
+    p.add_argument("--loss", choices=("sum", "last", "xent"), default="sum",
+                   help="what the backward starts from: sum (every output summed, the "
+                        "default), last (the last output summed), xent (softmax "
+                        "cross-entropy of the last output with target class 0)")
+    p.add_argument("--hidden", type=_trace_size("hidden units", 4), default=None,
+                   help="random network: hidden units, 1..4 (default 2)")
+    p.add_argument("--steps", type=_trace_size("steps", 12), default=None,
+                   help="random network: time steps, 1..12 (default 4)")
+
     # compare and bench use torch, so they are scripts of the checkout, run as their own
     # process (see _run_script); these entries only list them, and their --help is the script's
     for name, help_text in _SCRIPTS_HELP.items():
@@ -339,9 +376,14 @@ def _seed(args, demo):
 
 
 def _out(args):
-    """The folder the subcommand writes into: --out, else out/<subcommand>."""
+    """The folder the subcommand writes into: --out, else out/<subcommand> (by-hand:
+    out/by-hand/<network>, so that srn and lstm keep their own summary.json)."""
     explode = args.command == "digitsum" and args.explode
-    return args.out or os.path.join("out", "explode" if explode else args.command)
+    if args.out:
+        return args.out
+    if args.command == "by-hand":
+        return os.path.join("out", "by-hand", args.network)
+    return os.path.join("out", "explode" if explode else args.command)
 
 
 def unwritable_folder(option, folder):
@@ -364,15 +406,54 @@ def unwritable_folder(option, folder):
     return ""
 
 
+def flags_doing_nothing(args):
+    """[(flag, why)] for each flag given that would change nothing in this run: a flag that
+    does nothing is an error, never silently ignored."""
+    name, idle = args.command, []
+    if name == "by-hand" and args.seed is not None:
+        idle.append(("--seed", "by-hand's weights are fixed and nothing in it is random"))
+    if name == "digitsum" and args.explode:
+        for flag, value in (("--models", args.models), ("--lengths", args.lengths),
+                            ("--recipe", args.recipe), ("--full", args.full), ("--k", args.k),
+                            ("--clip", args.clip), ("--forget-bias", args.forget_bias),
+                            ("--data", args.data), ("--save-data", args.save_data),
+                            ("--seeds", args.seeds)):
+            if value not in (None, False):
+                idle.append((flag, "--explode runs the explosion experiment with its own "
+                                   "settings (minirnn explode --help)"))
+    elif name == "digitsum":
+        if args.data is not None and args.k is not None:
+            idle.append(("--k", "it sets how much data is generated, and --data reads the data "
+                                "instead"))
+        if args.forget_bias is not None and args.models and "lstm" not in args.models:
+            idle.append(("--forget-bias", "it initialises the LSTM's forget gate, and --models "
+                                          "has no lstm"))
+        if args.full and args.models and args.lengths and args.epochs is not None:
+            idle.append(("--full", "it chooses the models, lengths and epochs, and --models, "
+                                   "--lengths and --epochs give all three"))
+    if name == "vanish" and args.full and args.epochs is not None:
+        idle.append(("--full", "it sets the number of epochs, and --epochs gives it"))
+    if name == "seq2seq" and args.full and args.task == "toy":
+        idle.append(("--full", "it lengthens the dates task only (--task dates)"))
+    if name == "charlm" and args.full and args.epochs is not None and args.max_chars is not None:
+        idle.append(("--full", "it sets the epochs and the corpus size, and --epochs and "
+                               "--max-chars give both"))
+    return idle
+
+
 def run_command(args):
     """Run the parsed subcommand; returns (output folder, numbers to save)."""
     name = args.command
     out = _out(args)
+    idle = flags_doing_nothing(args)
+    if idle:
+        flag, why = idle[0]
+        raise ValueError(f"{flag} would do nothing here: {why}; drop it")
     if name == "by-hand":
         from .demos import by_hand
         if args.network == "srn":
-            return out, by_hand.run_srn(backward=args.backward)
-        return out, by_hand.run_lstm(out=out)
+            return out, by_hand.run_srn(backward=args.backward, out=out)
+        return out, by_hand.run_lstm(out=out, backward=args.backward)
     if name == "hello":
         from .demos import hello
         return out, hello.run(seed=_seed(args, hello), epochs=args.epochs, out=out)
@@ -387,11 +468,12 @@ def run_command(args):
             overrides["clip"] = args.clip or None            # 0 switches clipping off
         if args.forget_bias is not None:
             overrides["forget_bias"] = args.forget_bias
-        return out, digitsum.run(models=args.models, lengths=args.lengths, recipe=args.recipe,
+        return out, digitsum.run(models=args.models, lengths=args.lengths,
+                                 recipe=args.recipe or "book",
                                  full=args.full, epochs=args.epochs, k=args.k,
                                  seed=_seed(args, digitsum), out=out, data_dir=args.data,
                                  save_data=args.save_data, overrides=overrides,
-                                 seeds=args.seeds, results=args.results)
+                                 seeds=args.seeds or 1, results=args.results)
     if name == "vanish":
         from .demos import vanish
         return out, vanish.run(full=args.full, epochs=args.epochs, seed=_seed(args, vanish),
@@ -427,38 +509,14 @@ def run_command(args):
         return out, digits.run(cells=args.models or digits.CELLS, full=args.full,
                                mnist=args.mnist, epochs=args.epochs, hidden=args.hidden,
                                max_train=args.max_train, seed=_seed(args, digits), out=out)
+    if name == "trace":
+        from .trace.command import run
+        return out, run(args.network, loss=args.loss, hidden=args.hidden, steps=args.steps,
+                        seed=args.seed, out=out)
     if name == "gradcheck":
         from .demos import gradcheck
         return out, gradcheck.run(seed=_seed(args, gradcheck))
     raise AssertionError(name)
-
-
-def _jsonable(value):
-    """The printable numbers of a demo's result (models and other objects dropped)."""
-    if isinstance(value, dict):
-        items = ((str(k), _jsonable(v)) for k, v in value.items())
-        return {k: v for k, v in items if v is not _SKIP}
-    if isinstance(value, (list, tuple)):
-        return [v for v in map(_jsonable, value) if v is not _SKIP]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return _SKIP
-
-
-_SKIP = object()
-
-
-def write_summary(out, result):
-    """out/summary.json with the numbers of ``result``; returns the path."""
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "summary.json")
-    with atomic_write(path, encoding="utf-8") as f:
-        json.dump(_jsonable(result), f, indent=1, allow_nan=True)
-    return path
 
 
 def script_main(command, *default_args):
@@ -471,6 +529,11 @@ def script_main(command, *default_args):
 def main(argv=None):
     """Entry point of the ``minirnn`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        get_impl()                   # reads MINIRNN_IMPL: a bad value is one line, not a traceback
+    except ValueError as e:
+        print(f"minirnn: error: {e}", file=sys.stderr)
+        return 2
     if argv[:1] and argv[0] in _SCRIPTS:
         _run_script(argv[0], argv[1:])
     if argv[:1] in (["exercise"], ["check"]):

@@ -66,7 +66,9 @@ def gradcheck(module, *inputs, eps=1e-6, seed=0):
     the values with a tolerance (≤ 1e-7 for smooth cells).
 
     Random draws inside the module (dropout masks) are replayed identically for every
-    evaluation, so a module in training mode is checked against one fixed mask.
+    evaluation, so a module in training mode is checked against one fixed mask. The
+    parameters' ``.grad`` are used for the check and then restored: gradients the caller
+    had accumulated are kept.
     """
     if not isinstance(module, Module):
         raise TypeError(f"gradcheck expects a minirnn Module, got {type(module).__name__}")
@@ -103,13 +105,20 @@ def gradcheck(module, *inputs, eps=1e-6, seed=0):
             leaves = _leaves(module(*inputs))
         return sum(float(np.sum(g * np.asarray(o))) for g, o in zip(G, leaves) if g is not None)
 
-    # Analytic gradients: one forward that keeps its cache, then the module's backward.
-    module.zero_grad()
-    restore()
-    module(*inputs)
-    grad_tree = _like(out, iter(G))
-    input_grads = module._backward_from_output_grads(grad_tree)
-    analytic = {name: p.grad.copy() for name, p in module.named_parameters()}
+    # Analytic gradients: one forward that keeps its cache, then the module's backward, into
+    # zeroed .grad arrays; the caller's gradients are put back afterwards.
+    params = list(module.parameters())
+    callers_grads = [p.grad.copy() for p in params]
+    try:
+        module.zero_grad()
+        restore()
+        module(*inputs)
+        grad_tree = _like(out, iter(G))
+        input_grads = module._backward_from_output_grads(grad_tree)
+        analytic = {name: p.grad.copy() for name, p in module.named_parameters()}
+    finally:
+        for p, grad in zip(params, callers_grads):
+            p.grad[...] = grad
 
     results = {}
     for name, p in module.named_parameters():
@@ -119,7 +128,6 @@ def gradcheck(module, *inputs, eps=1e-6, seed=0):
     for k, (x, dx) in enumerate(zip(in_leaves, grad_leaves)):
         if _is_float_array(x) and _is_float_array(dx) and dx.shape == x.shape:
             results[f"input{k}"] = _rel_error(dx, _numeric(score, x, eps))
-    module.zero_grad()
     return results
 
 

@@ -5,6 +5,8 @@
     plot_gates(lstm.last_gates, path)       heat maps of i, f, o and c (and h) over time
     plot_grad_norms(norms_by_name, path)    gradient L2 norms per step, log scale (and a
                                             threshold line, e.g. the clipping norm)
+    plot_per_step(panels, path)             a few small line plots against the time step
+                                            (the by-hand networks' states and gradients)
 
 Every function draws on its own ``Figure`` rendered by the Agg backend and returns ``path``.
 No window is ever opened; pyplot is not used, so the caller's matplotlib backend and pyplot's
@@ -228,4 +230,44 @@ def plot_grad_norms(norms_by_name, path, title=None, xlabel="step",
     # below the axes: dense per-step curves leave no free corner inside them
     n = len(ax.get_legend_handles_labels()[1])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 2), frameon=False)
+    return _save(fig, path, title)
+
+
+def plot_per_step(panels, path, title=None, annotate=False):
+    """Small line plots against the time step t = 1..T, one panel each, side by side.
+
+    panels   : list of dicts with 'series' ({name: sequence of T values}), and optionally
+               'title', 'ylabel', 'log' (a log y-axis; non-positive values are left out),
+               'ylim' and 'styles' ({name: matplotlib line options}, e.g. {'x': {'ls': '--'}})
+    annotate : write each value (4 significant digits) next to its point (for a few steps)
+    Returns ``path``.
+    """
+    if not panels:
+        raise ValueError("plot_per_step: expected at least one panel")
+    fig, axes = _figure(1, len(panels), figsize=(5.2 * len(panels), 4.2), layout="constrained")
+    for ax, panel in zip(axes[0], panels):
+        if not panel.get("series"):
+            raise ValueError(f"plot_per_step: expected series in panel {panel.get('title')!r}")
+        for k, (name, values) in enumerate(panel["series"].items()):
+            v = _values(values)
+            if panel.get("log"):
+                v[~(v > 0)] = np.nan              # log scale: drop zeros, negatives, NaN
+            t = np.arange(1, len(v) + 1)
+            style = {"marker": "o", "ms": 4, "color": f"C{k}",
+                     **panel.get("styles", {}).get(name, {})}
+            ax.plot(t, v, label=str(name), **style)
+            if annotate:
+                for tt, vv in zip(t, v):
+                    if np.isfinite(vv):
+                        ax.annotate(f"{vv:.4g}", (tt, vv), textcoords="offset points",
+                                    xytext=(4, 4), fontsize=8, color=style["color"])
+        if panel.get("log"):
+            ax.set_yscale("log")
+        if panel.get("ylim") is not None:
+            ax.set_ylim(*panel["ylim"])
+        _integer_ticks(ax.xaxis)
+        ax.margins(x=0.12)                        # room for the last point's label
+        ax.set(xlabel="time step t", ylabel=panel.get("ylabel", ""), title=panel.get("title", ""))
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
     return _save(fig, path, title)

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from cli_run import run_main
 from minirnn import cli
 from minirnn._blas import blas_threads
 
@@ -21,16 +22,6 @@ SUBCOMMANDS = ("by-hand", "hello", "digitsum", "explode", "seq2seq", "charlm", "
 def one_blas_thread():
     with blas_threads(1):
         yield
-
-
-def run_main(capsys, *argv):
-    """(exit status, stdout, stderr) of ``minirnn argv...`` run in-process."""
-    try:
-        status = cli.main(list(argv))
-    except SystemExit as e:             # argparse exits for --help and usage errors
-        status = e.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def assert_one_line_error(status, err, *words):
@@ -175,3 +166,36 @@ def test_summary_and_plots_are_written_atomically(tmp_path, monkeypatch):
         write_summary(str(tmp_path), {"a": 2})
     assert open(path).read() == before
     assert os.listdir(tmp_path) == ["summary.json"]
+
+
+# ---- a flag that would do nothing is an error, never silently ignored -----------------------
+
+@pytest.mark.parametrize("argv, flag", [
+    (["by-hand", "srn", "--seed", "1"], "--seed"),
+    (["by-hand", "lstm", "--seed", "0"], "--seed"),
+    (["digitsum", "--explode", "--models", "srn"], "--models"),
+    (["digitsum", "--explode", "--recipe", "book"], "--recipe"),
+    (["digitsum", "--explode", "--seeds", "1"], "--seeds"),
+    (["digitsum", "--explode", "--clip", "1"], "--clip"),
+    (["digitsum", "--data", "somewhere", "--k", "5"], "--k"),
+    (["digitsum", "--models", "srn,gru", "--forget-bias", "1"], "--forget-bias"),
+    (["digitsum", "--full", "--models", "srn", "--lengths", "5", "--epochs", "1"], "--full"),
+    (["vanish", "--full", "--epochs", "3"], "--full"),
+    (["seq2seq", "--full"], "--full"),
+    (["charlm", "--full", "--epochs", "1", "--max-chars", "5000"], "--full"),
+    (["charlm", "--compare", "--full", "--epochs", "1", "--max-chars", "5000"], "--full"),
+])
+def test_a_flag_that_would_do_nothing_is_refused(capsys, tmp_path, argv, flag):
+    status, out, err = run_main(capsys, *argv, "--out", str(tmp_path / "o"))
+    assert_one_line_error(status, err, flag, "would do nothing", "drop it")
+    assert out == "" and os.listdir(tmp_path / "o") == []          # refused before any work
+
+
+def test_the_same_flags_are_accepted_where_they_do_something():
+    parser = cli.build_parser()
+    for argv in (["digitsum", "--explode", "--epochs", "2"], ["digitsum", "--k", "5"],
+                 ["digitsum", "--models", "lstm", "--forget-bias", "1"],
+                 ["digitsum", "--full", "--models", "srn", "--lengths", "5"],
+                 ["vanish", "--full"], ["seq2seq", "--task", "dates", "--full"],
+                 ["charlm", "--full", "--epochs", "1"], ["by-hand", "lstm", "--backward"]):
+        assert cli.flags_doing_nothing(parser.parse_args(argv)) == [], argv

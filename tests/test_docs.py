@@ -5,7 +5,11 @@
    (a single line: ``[rnn.py:89](../minirnn/functional/rnn.py#L89)``; several equations:
    ``eq. 2', 3'``; no equation: just the function's name). The file exists, the lines lie
    inside the named function or class (``inspect.getsourcelines``), and each cited tag, written
-   ``(5')`` in the code, appears in those lines and in the module's docstring.
+   ``(5')`` in the code, appears in those lines and in the module's docstring. The cited lines
+   are the ones that compute it: the range starts and ends on code (not a blank line or a
+   docstring), its first and last statements carry a cited tag on the line itself (or open or
+   continue the block of one), and no statement in it is tagged only with another equation.
+   A range one line off fails.
 2. Names. Every `minirnn.x.y` in backticks is an importable module or attribute, every
    repository path in backticks exists, every `minirnn <subcommand> ...` shown is a command
    the CLI's parser accepts, and every link to another document (and its #anchor) resolves.
@@ -17,8 +21,13 @@
 4. The worked example. Every ```text block marked ``<!-- by-hand -->`` in docs/bptt.md is a run
    of consecutive lines of what ``python -m minirnn by-hand srn --backward`` prints, and every
    number in that section's prose is a number the command prints.
+5. BPTT in one page. The block a learner pastes imports only NumPy and runs alone; its
+   gradients are minirnn's and agree with finite differences; the double sum over products of
+   Jacobians equals the loop.
 """
+import ast
 import contextlib
+import functools
 import importlib
 import inspect
 import io
@@ -27,8 +36,10 @@ import re
 import shlex
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +143,96 @@ def test_code_reference(doc, m):
     for tag in tags:
         assert f"({tag})" in cited, f"({tag}) does not appear in {path} lines {a}-{b}. {hint}"
         assert f"({tag})" in (module.__doc__ or ""), f"({tag}) is not an equation of {path}"
+
+
+TAG = re.compile(r"\(([A-Z]?\d+'?)\)")          # an equation tag in a comment: (5'), (P1)
+SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+        tokenize.ENCODING, tokenize.ENDMARKER}
+
+
+@functools.lru_cache(maxsize=None)
+def source_lines(path):
+    """What each line of a source file is: {line: (statement, tags)}, for the lines that hold
+    code (not blank, not only a comment, not in a docstring). ``statement`` numbers the
+    logical line the code belongs to (a statement may span several lines); ``tags`` are the
+    equation tags in the comments of that whole statement."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    docstrings = set()
+    for node in ast.walk(ast.parse(text)):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    statement_of, tags_of, statement = {}, {}, 0
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT:
+            tags_of.setdefault(statement, set()).update(TAG.findall(tok.string))
+        elif tok.type == tokenize.NEWLINE:
+            statement += 1
+        elif tok.type not in SKIP:
+            for line in range(tok.start[0], tok.end[0] + 1):
+                if line not in docstrings:
+                    statement_of[line] = statement
+    # a comment after the NEWLINE of its statement (on the same line) belongs to it too
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT and tok.start[0] in statement_of:
+            tags_of.setdefault(statement_of[tok.start[0]], set()).update(TAG.findall(tok.string))
+    return {line: (s, frozenset(tags_of.get(s, ()))) for line, s in statement_of.items()}
+
+
+HEADER = re.compile(r"\s*(for|if|elif|else|while|with|try|except|finally)\b[^#]*:\s*(#.*)?$")
+
+
+@pytest.mark.parametrize("doc,m", list(all_refs()))
+def test_a_reference_cites_the_lines_that_compute_it(doc, m):
+    check_cited_lines(doc, m)
+
+
+def check_cited_lines(doc, m):
+    """The cited lines are the ones that compute what the reference says, not their
+    neighbours. The first and the last cited line hold code, not a blank line or a docstring
+    (the range may open with a comment on the code below it). With equations named, no statement in the range is tagged only with other
+    equations; the first line is a statement tagged with a named equation (or the header of
+    a loop or an ``if`` around it); the last is one, or continues the block a named tag opens
+    (an untagged line under the tagged one, with no blank line between). A range one line
+    off lands on a neighbour with another tag, on a blank line or a docstring, or past the
+    block, and fails."""
+    path = m.group("path")
+    a, b = int(m.group("a")), int(m.group("b") or m.group("a"))
+    lines, text = source_lines(path), (ROOT / path).read_text(encoding="utf-8").split("\n")
+    where = f"{doc}: {m.group(0).split(']')[0]}]"
+    while a < b and a not in lines and text[a - 1].strip().startswith("#"):
+        a += 1                              # a comment that opens the range introduces its code
+    for end in sorted({a, b}):
+        assert end in lines, f"{where}: line {end} of {path} holds no code (blank, a comment " \
+                             f"or a docstring)"
+    named = {t.strip() for t in (m.group("eqs") or "").split(",") if t.strip()}
+    if not named:
+        return
+    hint = "; ".join(f"({t}) is on lines {sorted(k for k, (_, g) in lines.items() if t in g)}"
+                     for t in sorted(named))
+    other = {k: sorted(lines[k][1]) for k in range(a, b + 1)
+             if k in lines and lines[k][1] and not lines[k][1] & named}
+    assert not other, f"{where}: lines {other} compute other equations. {hint}"
+    first_tags = lines[a][1]
+    assert first_tags & named or (not first_tags and HEADER.match(text[a - 1])), \
+        f"{where}: line {a} computes {sorted(first_tags) or 'no tagged equation'}, " \
+        f"not eq. {', '.join(sorted(named))}. {hint}"
+    k = b                                   # the last line, or the tagged line it continues
+    while not lines[k][1]:
+        k -= 1
+        while k >= a and k not in lines and text[k - 1].strip().startswith("#"):
+            k -= 1                          # a comment between is part of the block
+        assert k >= a and k in lines, \
+            f"{where}: line {b} computes no tagged equation, and continues no line of " \
+            f"eq. {', '.join(sorted(named))} above it in the range. {hint}"
+    indent = lambda n: len(text[n - 1]) - len(text[n - 1].lstrip())
+    assert lines[k][1] & named, f"{where}: line {b} continues line {k}, which computes " \
+                                f"{sorted(lines[k][1])}, not eq. {', '.join(sorted(named))}. {hint}"
+    assert k == b or indent(b) >= indent(k), \
+        f"{where}: line {b} is outside the block of line {k}, which computes eq. " \
+        f"{', '.join(sorted(lines[k][1]))}, and carries no tag. {hint}"
 
 
 @pytest.mark.parametrize("doc", DOC_IDS)
@@ -315,12 +416,117 @@ def test_worked_example_prose_numbers_are_printed(by_hand_output):
     missing = sorted({n for n in numbers(text)} - printed)
     assert not missing, f"numbers in the worked example that the command does not print: {missing}"
     # and the key results really are in the prose
-    for value in (0.9640275800758169, 4.9305596548698816e-05, 0.2834784582031215,
-                  0.14493461514577524):
+    for value in (0.964028, 4.93056e-05, 0.283478, 0.144935):     # printed to 6 digits
         assert value in numbers(text)
 
 
+# ---- 5. BPTT in one page -------------------------------------------------------------------
+
+ONE_PAGE = ROOT / "docs" / "bptt-in-one-page.md"
+
+
+@pytest.fixture(scope="module")
+def one_page():
+    """The namespace the one page's python blocks leave behind (srn_forward, srn_backward,
+    dW_hh_double_sum), their printing swallowed."""
+    namespace = {"__name__": "docs_bptt_in_one_page"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for lang, code, marker in blocks(ONE_PAGE.read_text(encoding="utf-8")):
+            if lang == "python" and marker != "no-run":
+                exec(compile(code, str(ONE_PAGE), "exec"), namespace)
+    return namespace
+
+
+def test_one_page_code_runs_alone_with_numpy_only(tmp_path):
+    """The first block is what a learner pastes: it imports nothing but NumPy and runs in a
+    bare interpreter, outside the repository, printing what the page shows."""
+    found = blocks(ONE_PAGE.read_text(encoding="utf-8"))
+    k, (lang, code, _) = next((k, b) for k, b in enumerate(found) if b[0] == "python")
+    imported = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported == {"numpy"}, f"the pasted block imports {sorted(imported)}, not only numpy"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-I", "-"], input=code, capture_output=True,
+                         text=True, encoding="utf-8", env=env, cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert found[k + 1][2] == "output", "the pasted block shows what it prints"
+    problem = same_output(found[k + 1][1], run.stdout)
+    assert problem is None, problem
+
+
+def one_page_case(seed, T, D=3, H=4):
+    rng = np.random.default_rng(seed)
+    return dict(x=rng.standard_normal((T, D)), h0=rng.standard_normal(H),
+                W_ih=rng.uniform(-1, 1, (H, D)), W_hh=rng.uniform(-1, 1, (H, H)),
+                b=rng.uniform(-1, 1, H)), rng.standard_normal((T, H))
+
+
+@pytest.mark.parametrize("seed,T", [(0, 1), (1, 2), (2, 5), (3, 9)])
+def test_one_page_backward_is_minirnns_and_finite_differences(one_page, seed, T):
+    """The page's loop gives minirnn's gradients (every weight, and dL/dh_0) and agrees with
+    central differences of the loss L = Σ_t c_t·h_t, whose dL_t/dh_t = c_t."""
+    from minirnn.textbook import rnn_backward, rnn_forward
+    forward, backward = one_page["srn_forward"], one_page["srn_backward"]
+    p, c = one_page_case(seed, T)
+    hs = forward(**p)
+    dW_ih, dW_hh, db, dh0 = backward(c, p["x"], hs, p["W_ih"], p["W_hh"])
+    H = len(p["b"])
+    _, _, caches = rnn_forward(p["x"][:, None], p["h0"][None], p["W_ih"], p["W_hh"], p["b"],
+                               np.zeros(H))
+    _, dh0_ref, grads = rnn_backward(c[:, None], np.zeros((1, H)), caches)
+    for name, mine, ref in [("W_ih", dW_ih, grads["W_ih"]), ("W_hh", dW_hh, grads["W_hh"]),
+                            ("b", db, grads["b_ih"]), ("h0", dh0, dh0_ref[0])]:
+        np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-14, err_msg=name)
+    loss = lambda q: float((c * forward(**q)[1:]).sum())
+    for name, mine in [("W_ih", dW_ih), ("W_hh", dW_hh), ("b", db), ("h0", dh0)]:
+        fd = np.zeros_like(mine)
+        for idx in np.ndindex(mine.shape):
+            up, down = dict(p), dict(p)
+            up[name], down[name] = p[name].copy(), p[name].copy()
+            up[name][idx] += 1e-6
+            down[name][idx] -= 1e-6
+            fd[idx] = (loss(up) - loss(down)) / 2e-6
+        error = np.abs(mine - fd).max() / max(np.abs(fd).max(), 1e-3)
+        assert error < 1e-7, f"d{name}: relative error {error:.1e} against finite differences"
+
+
+@pytest.mark.parametrize("seed,T", [(0, 1), (4, 3), (5, 7)])
+def test_one_page_double_sum_equals_the_loop(one_page, seed, T):
+    """Σ_t Σ_{k≤t} (dL_t/dh_t)(Π_j dh_j/dh_{j−1}) d⁺h_k/dW_hh, every product formed, is the
+    loop's dW_hh."""
+    p, c = one_page_case(seed, T)
+    hs = one_page["srn_forward"](**p)
+    _, dW_hh, _, _ = one_page["srn_backward"](c, p["x"], hs, p["W_ih"], p["W_hh"])
+    direct = one_page["dW_hh_double_sum"](c, hs, p["W_hh"])
+    np.testing.assert_allclose(direct, dW_hh, rtol=1e-12, atol=1e-14)
+    if T > 1:       # and not trivially: the cross terms (k < t) matter
+        assert np.abs(dW_hh - sum(np.outer(c[t] * (1 - hs[t + 1] ** 2), hs[t])
+                                  for t in range(T))).max() > 1e-3
+
+
 # ---- the checker itself --------------------------------------------------------------------
+
+def test_the_citation_check_catches_a_range_one_line_off():
+    """Cite the line that computes (2') in rnn_step_backward, then the same citation one line
+    up (the docstring's end) and one line down (a line of (1')): only the first passes. And
+    an untagged citation of a docstring line fails."""
+    path = "minirnn/textbook/rnn.py"
+    source, first = inspect.getsourcelines(importlib.import_module("minirnn.textbook.rnn")
+                                           .rnn_step_backward)
+    k = next(first + i for i, ln in enumerate(source) if "(2')" in ln and "=" in ln)
+    cite = lambda a, b, eqs: REF.search(
+        f"[rnn.py:{a}-{b}](../{path}#L{a}-L{b}) (rnn_step_backward{eqs})")
+    check_cited_lines("self-test", cite(k, k, ", eq. 2'"))
+    for a, b in [(k - 1, k - 1), (k + 1, k + 1), (k - 1, k), (k, k + 1)]:
+        with pytest.raises(AssertionError):
+            check_cited_lines("self-test", cite(a, b, ", eq. 2'"))
+    with pytest.raises(AssertionError, match="docstring"):
+        check_cited_lines("self-test", cite(first + 1, first + 1, ""))
+
 
 def test_same_output_compares_digits_shown():
     assert same_output("norm 13.0 x 1.9e-24", "norm 13.0 x 1.8999e-24") is None

@@ -212,3 +212,52 @@ def test_the_digitsum_demo_refuses_the_same_values_from_python(overrides, expect
         digitsum.run(models=("lstm",), lengths=(4,), epochs=1, out=str(tmp_path),
                      overrides=overrides, verbose=False)
     assert os.listdir(tmp_path) == []
+
+
+# ---- issue #20 item 3.3: a bad MINIRNN_IMPL ----------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["bogus", ""])
+@pytest.mark.parametrize("argv", [["-m", "minirnn", "by-hand", "srn"],
+                                  ["-m", "minirnn", "exercise", "srn", "--dir", "nowhere"]])
+def test_a_bad_minirnn_impl_is_one_line_and_exit_2(tmp_path, bad, argv):
+    r = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": ROOT, "MINIRNN_IMPL": bad})
+    assert_usage_error(r.returncode, r.stdout, r.stderr, "MINIRNN_IMPL", repr(bad),
+                       "'engine' or 'textbook'")
+    assert os.listdir(tmp_path) == []              # nothing written
+
+
+# ---- issue #20 item 3.9: minirnn exercise and check ------------------------------------------
+
+def test_exercise_refuses_a_symlink_at_its_target(tmp_path, capsys):
+    outside = tmp_path / "outside.py"                       # dangling: not there yet
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / "lstm_exercise.py").symlink_to(outside)
+    for force in ([], ["--force"]):
+        status, out, err = run_main(capsys, "exercise", "lstm", "--dir", str(folder), *force)
+        assert_usage_error(status, out, err, "lstm_exercise.py is a symbolic link",
+                           "not written through")
+        assert not outside.exists() and os.path.islink(folder / "lstm_exercise.py")
+
+
+def test_exercise_with_a_dir_too_long_to_use_is_one_line(tmp_path, capsys):
+    status, out, err = run_main(capsys, "exercise", "gru", "--dir", str(tmp_path / ("a" * 300)))
+    assert_usage_error(status, out, err, "cannot use --dir", "File name too long")
+
+
+def test_an_exercise_write_that_fails_midway_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    from minirnn.exercises import main as exercises
+    path = tmp_path / "srn_exercise.py"
+    path.write_text("my work\n")
+    # a lone surrogate cannot be encoded: the write fails after the file was opened
+    monkeypatch.setattr(exercises, "exercise_source", lambda cell: "x" * 10_000 + "\udc80")
+    with pytest.raises(UnicodeEncodeError):
+        cli.main(["exercise", "srn", "--dir", str(tmp_path), "--force"])
+    assert path.read_text() == "my work\n" and os.listdir(tmp_path) == ["srn_exercise.py"]
+
+
+@pytest.mark.parametrize("seed", ["-1", "x", "1.5"])
+def test_check_refuses_a_bad_seed_in_one_line(tmp_path, capsys, seed):
+    status, out, err = run_main(capsys, "check", str(tmp_path / "srn_exercise.py"), "--seed", seed)
+    assert_usage_error(status, out, err, "--seed", "expected an integer >= 0", repr(seed))

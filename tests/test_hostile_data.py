@@ -2,14 +2,18 @@
 files that are folders, FIFOs, symlink loops, carry a byte-order mark or disagree in length.
 Each case: the exact exception type, a message naming what was expected, nothing changed.
 """
+import gzip
 import os
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from minirnn.data import CharCorpus, DataLoader, DigitSum, collate, load_digitsum, save_digitsum
+from minirnn.data.digits import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+from minirnn.demos import digits
 
 
 # ---- collate and DataLoader ---------------------------------------------------------------
@@ -235,3 +239,140 @@ def test_any_digitsum_text_is_read_or_refused_with_a_value_error(tmp_path, body)
         return
     assert data.x.ndim == 2 and data.x.shape[1] >= 3 and len(data.x) == len(data.y)
     assert data.x.min() >= 0 and data.x.max() <= 9 and data.y.min() >= 0 and data.y.max() <= 18
+
+
+# ---- MNIST's IDX files (issue #20, item 3.1) ------------------------------------------------
+
+def idx_header(*shape):
+    """An IDX images header (magic 2051) declaring ``shape``."""
+    return IMAGES_MAGIC.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape)
+
+
+def peak_bytes(function, *args):
+    """(function(*args), the most bytes Python held at once while it ran)."""
+    tracemalloc.start()
+    try:
+        result = function(*args)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("name", ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"])
+def test_an_idx_fifo_is_refused_without_hanging(tmp_path, name):
+    os.mkfifo(tmp_path / name)
+    e = load_in_thread(lambda path: read_idx(path, IMAGES_MAGIC), tmp_path / name)
+    assert type(e) is ValueError and "not a regular file (a FIFO" in str(e)
+    assert "expected an IDX images file" in str(e)
+
+
+def test_an_idx_device_is_refused():
+    with pytest.raises(ValueError, match="not a regular file .*expected an IDX labels file"):
+        read_idx("/dev/zero", LABELS_MAGIC)
+
+
+def test_a_gz_claiming_more_than_it_can_expand_to_is_refused_before_reading(tmp_path):
+    # 1,000 x 1,000 x 1,000 zeros compress to about 1 MB; the header claims them over a file
+    # of a few hundred bytes, which no deflate stream can expand to
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(idx_header(1000, 1000, 1000) + bytes(100_000)))
+    with pytest.raises(ValueError, match=r"1000x1000x1000 = 1000000000 bytes of data, more "
+                                         r"than a gzip file of \d+ bytes can expand to"):
+        read_idx(path, IMAGES_MAGIC)
+    # the largest the file can honestly claim is read
+    n = 1100 * os.path.getsize(path) - 16
+    path.write_bytes(gzip.compress(idx_header(1, 1, n) + bytes(n)))
+    assert read_idx(path, IMAGES_MAGIC).shape == (1, 1, n)
+
+
+def test_a_gz_expanding_past_its_header_stops_at_the_header(tmp_path):
+    # the header claims 1 MB; the stream holds 64 MB of zeros (about 64 KB compressed)
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(idx_header(1, 1000, 1000))
+        for _ in range(64):
+            f.write(bytes(1 << 20))
+    with pytest.raises(ValueError, match="more data than its header says"):
+        peak_bytes(read_idx, path, IMAGES_MAGIC)
+    assert tracemalloc.get_traced_memory()[1] == 0     # stopped; now measure the refusal
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError):
+            read_idx(path, IMAGES_MAGIC)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000, peak          # 1 MB of data and a chunk, not 64 MB
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_data_is_held_once(tmp_path, gz):
+    n = 8_000_000
+    path = tmp_path / ("images.gz" if gz else "images")
+    (gzip.open if gz else open)(path, "wb").write(idx_header(8, 1000, 1000) + bytes(n))
+    images, peak = peak_bytes(read_idx, path, IMAGES_MAGIC)
+    assert images.shape == (8, 1000, 1000) and images.dtype == np.uint8
+    assert peak < 1.5 * n, peak            # the chunks and their joined copy took 2 n
+
+
+def test_max_train_is_cut_before_the_pixels_become_floats(tmp_path):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 3000), ("t10k", 20)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        (tmp_path / f"{prefix}-images-idx3-ubyte").write_bytes(idx_header(*images.shape)
+                                                                + images.tobytes())
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            LABELS_MAGIC.to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(n))
+    ((train, dev, test), _), peak = peak_bytes(digits.make_data, 0, tmp_path, 10)
+    assert (len(train), len(dev), len(test)) == (10, 300, 20)
+    assert train.x.dtype == np.float32
+    # the uint8 file once, the 300 dev images and 10 training images as float32; converting
+    # all 3,000 images to float32 first took 4x the file on top
+    assert peak < 2.5 * 3000 * 28 * 28, peak
+
+
+# ---- a corpus cut by max_chars (issue #20, item 3.4) ----------------------------------------
+
+def test_max_chars_reads_only_the_start_of_a_large_corpus(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes("déjà vu 字 ".encode() * 1_000_000)         # 15 MB
+    corpus, peak = peak_bytes(lambda: CharCorpus.from_file(path, max_chars=2000))
+    assert corpus.text == ("déjà vu 字 " * 200)[:2000]
+    assert peak < 1_000_000, peak                  # reading the whole file took over 15 MB
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(alphabet="ab\r\n\ufeffé字😀", max_size=40), max_chars=st.integers(1, 45))
+def test_max_chars_keeps_exactly_the_first_characters(tmp_path, body, max_chars):
+    path = tmp_path / "corpus.txt"
+    for data in (body.encode(), b"\xef\xbb\xbf" + body.encode()):
+        path.write_bytes(data)
+        try:
+            whole = CharCorpus.from_file(path).text
+        except ValueError:
+            with pytest.raises(ValueError, match="empty file"):
+                CharCorpus.from_file(path, max_chars=max_chars)
+            continue
+        cut = CharCorpus.from_file(path, max_chars=max_chars)
+        assert cut.text == whole[:max_chars]
+        assert cut.chars == CharCorpus(whole[:max_chars]).chars
+
+
+def test_max_chars_does_not_read_bad_utf8_past_the_cut(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(b"hello" + b"." * 30 + b"\xff" * 100)   # bad from byte 35 on
+    assert CharCorpus.from_file(path, max_chars=5).text == "hello"      # reads 4 * 5 + 6
+    with pytest.raises(ValueError, match=r"corpus.txt: not UTF-8 text \(invalid start byte "
+                                         r"at byte 35\)"):
+        CharCorpus.from_file(path, max_chars=8)                          # reads 38
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                        (True, TypeError)])
+def test_max_chars_is_checked(tmp_path, bad, error):
+    path = tmp_path / "corpus.txt"
+    path.write_text("hello")
+    with pytest.raises(error, match="max_chars"):
+        CharCorpus.from_file(path, max_chars=bad)
+    assert CharCorpus.from_file(path, max_chars=np.int64(2)).text == "he"

@@ -319,3 +319,62 @@ def test_cross_entropy_any_integer_targets_work_or_raise_index_error(targets, ig
 def test_embedding_float_ids_are_always_refused(values):
     emb = mnn.Embedding(12, 2, rng=0)
     refuses(emb, lambda: emb(np.array(values)), TypeError, "expected integer ids")
+
+
+# ---- issue #20 item 3: NumPy integers, load_state_dict, gradcheck ----------------------------
+
+def _numpy_ints(kwargs):
+    return {k: np.int64(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("make, kwargs", [
+    (mnn.LSTM, dict(input_size=3, hidden_size=4, num_layers=2, proj_size=2)),
+    (mnn.RNN, dict(input_size=3, hidden_size=4, num_layers=2)),
+    (mnn.GRU, dict(input_size=3, hidden_size=4)),
+    (mnn.LSTMCell, dict(input_size=3, hidden_size=4)),
+    (mnn.GRUCell, dict(input_size=3, hidden_size=4)),
+    (mnn.RNNCell, dict(input_size=3, hidden_size=4)),
+    (mnn.Linear, dict(in_features=3, out_features=4)),
+    (mnn.Embedding, dict(num_embeddings=5, embedding_dim=3, padding_idx=1)),
+], ids=["LSTM", "RNN", "GRU", "LSTMCell", "GRUCell", "RNNCell", "Linear", "Embedding"])
+def test_numpy_integers_are_taken_wherever_python_integers_are(make, kwargs):
+    plain, numpy = make(**kwargs, rng=0), make(**_numpy_ints(kwargs), rng=0)
+    assert repr(numpy) == repr(plain)
+    for (name, a), (_, b) in zip(plain.named_parameters(), numpy.named_parameters()):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+
+
+def test_numpy_integers_in_data_and_optim_arguments():
+    from minirnn.data import DataLoader, DigitSum
+    from minirnn.optim import SGD
+    from minirnn.optim.lr_scheduler import StepLR
+    data = DigitSum(np.int64(4), np.int64(3), rng=np.int64(0))
+    x, _ = next(iter(DataLoader(data, np.int64(7))))
+    assert x.shape == (7, 4)
+    scheduler = StepLR(SGD(mnn.Linear(2, 2, rng=0).parameters(), lr=1.0), np.int64(2))
+    scheduler.step()
+    scheduler.step()
+    assert scheduler.get_last_lr() == [pytest.approx(0.1)]
+
+
+@pytest.mark.parametrize("bad", [None, [("weight", np.zeros((2, 2)))], "weight", 3])
+def test_load_state_dict_of_anything_but_a_mapping_is_a_type_error(bad):
+    m = mnn.Linear(2, 2, rng=0)
+    refuses(m, lambda: m.load_state_dict(bad), TypeError,
+            rf"expected a mapping of parameter names to arrays \(such as state_dict\(\) "
+            rf"returns\), got {type(bad).__name__}$", owner="Linear.load_state_dict: ")
+
+
+def test_gradcheck_keeps_the_callers_accumulated_gradients():
+    rng = np.random.default_rng(0)
+    layer = mnn.LSTM(3, 4, rng=0)
+    x = rng.standard_normal((5, 2, 3))
+    y, _ = layer(x)
+    layer.backward(rng.standard_normal(y.shape))       # the caller's accumulated gradient
+    before = {name: p.grad.copy() for name, p in layer.named_parameters()}
+    assert all(np.abs(g).max() > 0 for g in before.values())
+    errors = minirnn.gradcheck(layer, x)
+    assert max(errors.values()) < 1e-7
+    for name, p in layer.named_parameters():
+        np.testing.assert_array_equal(p.grad, before[name], err_msg=name)

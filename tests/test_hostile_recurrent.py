@@ -1,12 +1,18 @@
 """Hostile and mistaken inputs to the recurrent layers and cells: each is refused with the
 exception and message promised, before anything changes; in-place edits of inputs after a
 forward never change the gradients; a model called twice before its backward is refused."""
+import os
+import subprocess
+import sys
+import threading
+
 import numpy as np
 import pytest
 
 import minirnn
 from minirnn import nn
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYERS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
 CELLS = {"RNNCell": nn.RNNCell, "LSTMCell": nn.LSTMCell, "GRUCell": nn.GRUCell}
 
@@ -173,14 +179,149 @@ def test_an_unknown_implementation_is_refused_naming_both(bad):
     assert minirnn.get_impl() == before
 
 
-def test_an_unknown_environment_value_stops_the_import_with_our_message():
-    import subprocess
-    import sys
-    r = subprocess.run([sys.executable, "-c", "import minirnn"], capture_output=True, text=True,
-                       env={**__import__("os").environ, "MINIRNN_IMPL": "fast"})
-    assert r.returncode != 0
-    assert "expected the environment variable MINIRNN_IMPL to be 'engine' or 'textbook', " \
-           "got 'fast'" in r.stderr
+def python(code, impl):
+    """(exit status, stdout, stderr) of ``python -c code`` with MINIRNN_IMPL=impl."""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": ROOT, "MINIRNN_IMPL": impl})
+    return r.returncode, r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("bad", ["fast", ""])
+def test_an_unknown_environment_value_is_our_value_error_at_first_use(bad):
+    status, out, err = python(
+        "import minirnn, numpy as np\n"
+        "print('imported')\n"
+        "try:\n"
+        "    minirnn.nn.LSTM(2, 3)(np.zeros((1, 1, 2)))\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+        "minirnn.set_impl('textbook')            # an explicit choice wins over the variable\n"
+        "print(minirnn.get_impl())\n", bad)
+    assert status == 0, err
+    assert out.splitlines() == [
+        "imported", "expected the environment variable MINIRNN_IMPL to be 'engine' or "
+        f"'textbook', got {bad!r}", "textbook"]
+
+
+# ---- issue #20 item 3.2: grad mode and the tier are per thread -----------------------------
+
+def in_thread(function):
+    """function() in a new thread; what it returned (re-raising what it raised)."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(_catch(function)))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
+def _catch(function):
+    try:
+        return function()
+    except BaseException as e:          # noqa: BLE001 -- handed back to the caller
+        return e
+
+
+def test_no_grad_in_one_thread_leaves_another_thread_training():
+    entered, trained = threading.Event(), threading.Event()
+
+    def evaluate():
+        with minirnn.no_grad():
+            entered.set()
+            assert trained.wait(30)
+            return minirnn.is_grad_enabled()
+
+    evaluation = threading.Thread(target=lambda: results.append(evaluate()))
+    results = []
+    evaluation.start()
+    assert entered.wait(30)
+    layer = nn.LSTM(3, 4, rng=0)                       # trains while the other evaluates
+    y, _ = layer(np.ones((5, 2, 3)))
+    layer.backward(np.ones(y.shape))
+    assert not layer._caches and minirnn.is_grad_enabled()
+    trained.set()
+    evaluation.join(30)
+    assert results == [False]
+
+
+def test_a_new_thread_starts_with_grad_enabled():
+    with minirnn.no_grad():
+        assert in_thread(minirnn.is_grad_enabled) is True
+        assert not minirnn.is_grad_enabled()
+    assert minirnn.is_grad_enabled()
+
+
+def test_one_no_grad_decorator_in_two_threads_restores_each():
+    inside, a_left = threading.Barrier(2), threading.Event()
+    after = {}
+
+    @minirnn.no_grad()
+    def evaluate(name):
+        inside.wait(30)                 # both threads inside the one instance at once
+        if name == "B":
+            assert a_left.wait(30)      # B leaves after A
+
+    def worker(name):
+        evaluate(name)
+        after[name] = minirnn.is_grad_enabled()
+        a_left.set()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in "AB"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert after == {"A": True, "B": True} and minirnn.is_grad_enabled()
+
+
+def test_interleaved_use_impl_in_two_threads_leaves_the_default_alone():
+    # A enters, B enters, A leaves, B leaves: with one process-wide tier, B restored A's
+    # 'textbook' and left the whole process on it
+    step = threading.Barrier(2)
+    seen = {}
+
+    def worker(name, tier, leave_first):
+        step.wait(30)
+        if name == "B":
+            step.wait(30)
+        with minirnn.use_impl(tier):
+            if name == "A":
+                step.wait(30)                  # B may enter now
+            step.wait(30)                      # both inside
+            if not leave_first:
+                step.wait(30)                  # A has left
+            seen[name] = minirnn.get_impl()
+        if leave_first:
+            step.wait(30)
+
+    before = minirnn.get_impl()
+    threads = [threading.Thread(target=worker, args=("A", "textbook", True)),
+               threading.Thread(target=worker, args=("B", "engine", False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert seen == {"A": "textbook", "B": "engine"}
+    assert minirnn.get_impl() == before and in_thread(minirnn.get_impl) == before
+
+
+def test_set_impl_is_the_process_default_and_use_impl_stays_in_its_thread():
+    before = minirnn.get_impl()
+    try:
+        with minirnn.use_impl("textbook"):
+            assert in_thread(minirnn.get_impl) == before       # another thread: the default
+        minirnn.set_impl("textbook")
+        assert in_thread(minirnn.get_impl) == "textbook"        # a later thread follows it
+        with minirnn.use_impl("engine"):
+            assert minirnn.get_impl() == "engine"
+            assert in_thread(minirnn.get_impl) == "textbook"
+            minirnn.set_impl("engine")          # inside a block: this thread follows it now
+            assert minirnn.get_impl() == "engine"
+        assert minirnn.get_impl() == "engine"
+    finally:
+        minirnn.set_impl(before)
 
 
 # ---- item 3: a model called twice, then back-propagated once --------------------------------

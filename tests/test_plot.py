@@ -141,3 +141,14 @@ def test_plot_losses_draws_the_baseline_on_the_metric_panel(tmp_path, figures):
     assert legend_texts(metric_ax) == ["dev perplexity", "unigram 23.6"]
     plot.plot_losses(history, tmp_path / "ppl2.png")                     # no baseline: none
     assert legend_texts(figures[1].axes[1]) == ["dev perplexity"]
+
+
+def test_plot_per_step_panels_and_bad_input(tmp_path):
+    panels = [dict(title="h", series={"a": [1.0, 2.0, 3.0]}),
+              dict(title="grad", log=True, series={"b": [1e-3, 0.0, 1.0]},
+                   styles={"b": {"ls": "--"}})]
+    assert_png(plot.plot_per_step(panels, tmp_path / "steps.png", annotate=True))
+    with pytest.raises(ValueError, match="at least one panel"):
+        plot.plot_per_step([], tmp_path / "none.png")
+    with pytest.raises(ValueError, match="expected series"):
+        plot.plot_per_step([dict(title="empty")], tmp_path / "empty.png")

@@ -18,10 +18,10 @@ import minirnn.functional as engine
 import minirnn.functional.gru
 import minirnn.functional.lstm
 import minirnn.functional.rnn
-import minirnn.textbook as textbook
-import minirnn.textbook.gru
-import minirnn.textbook.lstm
-import minirnn.textbook.rnn
+import minirnn.textbook.variants as textbook
+import minirnn.textbook.variants.gru
+import minirnn.textbook.variants.lstm
+import minirnn.textbook.variants.rnn
 from minirnn.functional._sequence import mask_from_lengths, seen_mask
 from minirnn.textbook.activations import ALLOWED
 from torch_oracle import HYPOTHESIS, _log, relative_error
@@ -222,7 +222,7 @@ def test_lstm_gates_agree(c):
     label = str(c)
     *_, cache_t = run_tier(textbook, c)
     *_, cache_e = run_tier(engine, c)
-    gates_t = minirnn.textbook.lstm.lstm_gates(cache_t)
+    gates_t = minirnn.textbook.variants.lstm.lstm_gates(cache_t)
     gates_e = minirnn.functional.lstm.lstm_gates(cache_e)
     assert set(gates_t) == set(gates_e) == set("ifgoc")
     for k in "ifgoc":
@@ -236,7 +236,7 @@ def test_lstm_gates_are_in_input_time_order():
              seed=3, given=[True, True, True], gate_activation="sigmoid", cell_activation="tanh")
     a, kw, *_ = arrays(c)
     weights = (a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
-    for tier in (minirnn.textbook.lstm, minirnn.functional.lstm):
+    for tier in (minirnn.textbook.variants.lstm, minirnn.functional.lstm):
         *_, fwd = tier.lstm_forward(a["x"], a["h0"], a["c0"], *weights)
         *_, rev = tier.lstm_forward(a["x"][::-1], a["h0"], a["c0"], *weights, reverse=True)
         g_fwd, g_rev = tier.lstm_gates(fwd), tier.lstm_gates(rev)
@@ -252,7 +252,7 @@ def equations(doc):
     out = []
     for k, line in enumerate(lines):
         continued = out and out[-1] == k - 1 and line.startswith(" " * 7)
-        if re.match(r"  \(\d'?\)", line) or continued:
+        if re.match(r"  \((\d|[A-Z]\d)'?\)", line) or continued:
             out.append(k)
     return [lines[k].rstrip() for k in out]
 
@@ -260,7 +260,7 @@ def equations(doc):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_both_tiers_state_the_same_equations(cell):
     """The engine cites the textbook's equation numbers, so the two lists must not drift."""
-    ours = equations(getattr(minirnn.textbook, cell).__doc__)
+    ours = equations(getattr(minirnn.textbook.variants, cell).__doc__)
     theirs = equations(getattr(minirnn.functional, cell).__doc__)
     assert len(ours) >= 6
     assert ours == theirs

@@ -182,3 +182,12 @@ def test_the_document_shows_the_default_runs_numbers(default_run):
     prose = re.sub(r"\]\([^)]*\)", "]", text)                      # drop link targets
     missing = [n for n in NUMBER.findall(prose) if not any(same_number(n, v) for v in values)]
     assert not missing, f"numbers in docs/vanishing.md the default run does not produce: {missing}"
+
+
+def test_chance_level_accuracies_are_explained():
+    assert vanish.chance_accuracy() == 0.1          # the sum 9: 10 of the 100 digit pairs
+    note = "\n".join(vanish.accuracy_note({"srn": 0.07, "lstm": 0.10, "gru": 0.11}, epochs=6))
+    assert "about chance" in note and "0.10" in note and "--full" in note
+    assert "docs/vanishing.md" in note
+    trained = "\n".join(vanish.accuracy_note({"srn": 0.3, "lstm": 0.9, "gru": 0.95}, epochs=500))
+    assert "chance" not in trained and "docs/vanishing.md" in trained

@@ -18,7 +18,7 @@ import torch
 import minirnn
 import minirnn.functional as engine
 import minirnn.nn as mnn
-import minirnn.textbook as textbook
+import minirnn.textbook.variants as textbook
 from torch_oracle import assert_close
 
 TIERS = ["engine", "textbook"]

@@ -12,9 +12,12 @@ Two sources:
 
 IDX format (big-endian): a 4-byte magic number 0x00 0x00 <type> <ndim> (type 0x08: unsigned
 bytes; images: 2051 = 0x00000803, three dimensions; labels: 2049 = 0x00000801, one), then
-ndim 4-byte sizes, then prod(sizes) bytes. ``read_idx`` checks the magic number, the sizes
-against the bytes that are actually there (it never allocates more than the file holds, even
-for a .gz whose header lies), and refuses trailing bytes.
+ndim 4-byte sizes, then prod(sizes) bytes. ``read_idx`` reads only regular files (a FIFO or
+device is refused before it is opened for reading), checks the magic number and the sizes
+against what the file can hold (a .gz may claim at most 1,100 times its size, deflate's
+limit), reads in chunks into one buffer that is never larger than the data actually there,
+and refuses trailing bytes. ``read_mnist`` keeps the pixels as bytes, so a caller converts
+only the images it keeps (``pixels``).
 
 ``split_indices(n, seed)`` draws the same train/dev/test split for the same seed.
 """
@@ -25,6 +28,7 @@ import zlib
 import numpy as np
 
 from .._config import resolve_rng
+from .._io import open_regular_file
 
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 NUM_CLASSES = 10
@@ -32,6 +36,9 @@ MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 _EXTRA = "minirnn digits needs scikit-learn: pip install minirnn[digits]"
 _CHUNK = 1 << 20
+_WHAT = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
+# deflate expands at most about 1,032 times (the checkpoint reader uses the same bound)
+_GZIP_RATIO = 1100
 
 
 class PixelSequences:
@@ -89,17 +96,37 @@ def split_indices(n, seed, dev=0.1, test=0.2):
 # ---- MNIST's IDX files ------------------------------------------------------------------------
 
 def _read_exactly(f, n, path):
-    """Exactly ``n`` bytes from ``f``, read in chunks (so a lying header cannot make us
-    allocate more than the stream holds); ValueError if the stream ends first."""
-    parts, got = [], 0
-    while got < n:
-        part = f.read(min(_CHUNK, n - got))
+    """Exactly ``n`` bytes from ``f``, read in chunks into one growing buffer (so a lying
+    header cannot make us allocate more than the stream holds, and the data is held once);
+    ValueError if the stream ends first."""
+    data = bytearray()
+    while len(data) < n:
+        part = f.read(min(_CHUNK, n - len(data)))
         if not part:
             raise ValueError(f"{path}: truncated: its header says {n} bytes of data, the "
-                             f"file holds {got}")
-        parts.append(part)
-        got += len(part)
-    return b"".join(parts)
+                             f"file holds {len(data)}")
+        data += part
+    return data
+
+
+def _read_shape(f, path, magic):
+    """The sizes in the IDX header at the start of ``f``, after checking its magic number."""
+    ndim = magic & 0xFF
+    head = f.read(4)
+    if len(head) < 4:
+        raise ValueError(f"{path}: truncated: {len(head)} bytes, not even the 4-byte "
+                         f"magic number")
+    found = int.from_bytes(head, "big")
+    if found != magic:
+        raise ValueError(f"{path}: not an IDX {_WHAT.get(magic, 'IDX')} file: magic number "
+                         f"{found}, expected {magic}")
+    raw = f.read(4 * ndim)
+    if len(raw) < 4 * ndim:
+        raise ValueError(f"{path}: truncated inside its header ({ndim} sizes expected)")
+    shape = tuple(int.from_bytes(raw[4 * k:4 * k + 4], "big") for k in range(ndim))
+    if min(shape) == 0:
+        raise ValueError(f"{path}: its header gives a size of 0: {shape}")
+    return shape
 
 
 def read_idx(path, magic):
@@ -107,41 +134,33 @@ def read_idx(path, magic):
 
     magic : 2051 for images (N, rows, cols), 2049 for labels (N,)
     ValueError (with the file name) for a wrong magic number, a size of 0, a file shorter or
-    longer than its header says; FileNotFoundError if it is missing.
+    longer than its header says, a .gz whose header claims more than its size could expand
+    to, or a FIFO or device; FileNotFoundError if it is missing. Nothing larger than the
+    file can hold is allocated, and the data is held once.
     """
     path = os.fspath(path)
-    ndim = magic & 0xFF
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as f:
-            head = f.read(4)
-            if len(head) < 4:
-                raise ValueError(f"{path}: truncated: {len(head)} bytes, not even the 4-byte "
-                                 f"magic number")
-            found = int.from_bytes(head, "big")
-            if found != magic:
-                what = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX")
-                raise ValueError(f"{path}: not an IDX {what} file: magic number {found}, "
-                                 f"expected {magic}")
-            raw = f.read(4 * ndim)
-            if len(raw) < 4 * ndim:
-                raise ValueError(f"{path}: truncated inside its header ({ndim} sizes expected)")
-            shape = tuple(int.from_bytes(raw[4 * k:4 * k + 4], "big") for k in range(ndim))
-            if min(shape) == 0:
-                raise ValueError(f"{path}: its header gives a size of 0: {shape}")
+    header = 4 + 4 * (magic & 0xFF)
+    with open_regular_file(path, f"an IDX {_WHAT.get(magic, 'IDX')} file") as file:
+        size = os.fstat(file.fileno()).st_size
+        gz = path.endswith(".gz")
+        f = gzip.GzipFile(fileobj=file, mode="rb") if gz else file
+        try:
+            shape = _read_shape(f, path, magic)
             n = int(np.prod(shape, dtype=object))
-            if opener is open:          # the length is known: check it before reading
-                have = os.fstat(f.fileno()).st_size - 4 - 4 * ndim
-                if have != n:
-                    what = "truncated" if have < n else "more data than its header says"
-                    raise ValueError(f"{path}: {what}: {'x'.join(map(str, shape))} = {n} "
-                                     f"bytes of data, the file holds {have}")
+            if gz and header + n > _GZIP_RATIO * size:
+                raise ValueError(f"{path}: its header says {'x'.join(map(str, shape))} = {n} "
+                                 f"bytes of data, more than a gzip file of {size} bytes can "
+                                 f"expand to")
+            if not gz and size - header != n:      # the length is known: check it first
+                what = "truncated" if size - header < n else "more data than its header says"
+                raise ValueError(f"{path}: {what}: {'x'.join(map(str, shape))} = {n} "
+                                 f"bytes of data, the file holds {size - header}")
             data = _read_exactly(f, n, path)
             if f.read(1):
                 raise ValueError(f"{path}: more data than its header says "
                                  f"({'x'.join(map(str, shape))} = {n} bytes)")
-    except (gzip.BadGzipFile, EOFError, zlib.error) as e:      # a broken or cut .gz
-        raise ValueError(f"{path}: not a readable gzip file ({e})") from None
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:      # a broken or cut .gz
+            raise ValueError(f"{path}: not a readable gzip file ({e})") from None
     return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
@@ -156,10 +175,10 @@ def _find(folder, name):
                             f"{', '.join(n for pair in MNIST_FILES.values() for n in pair)}")
 
 
-def load_mnist_split(folder, split, dtype=np.float64):
-    """One MNIST split ('train' or 't10k' files, named by ``split`` 'train' or 'test') as a
-    PixelSequences: x (N, 28, 28) in [0, 1], y (N,). The two files must agree on N and every
-    label must be 0..9."""
+def read_mnist_split(folder, split):
+    """One MNIST split ('train' or 't10k' files, named by ``split`` 'train' or 'test') as
+    bytes: images (N, rows, cols) uint8 and labels (N,) uint8. The two files must agree on N
+    and every label must be 0..9."""
     image_name, label_name = MNIST_FILES[split]
     image_path, label_path = _find(folder, image_name), _find(folder, label_name)
     images = read_idx(image_path, IMAGES_MAGIC)                  # (N, rows, cols) uint8
@@ -170,15 +189,37 @@ def load_mnist_split(folder, split, dtype=np.float64):
     if labels.max() >= NUM_CLASSES:
         i = int(np.argmax(labels >= NUM_CLASSES))
         raise ValueError(f"{label_path}: label {labels[i]} at index {i}; expected digits 0..9")
-    return PixelSequences(images.astype(dtype) / 255.0, labels)
+    return images, labels
+
+
+def read_mnist(folder):
+    """((train images, labels), (test images, labels)) as uint8 arrays, from the four MNIST
+    files in ``folder``: convert only what you keep with ``pixels``."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder}: no such folder (expected the MNIST IDX files in it)")
+    train, test = read_mnist_split(folder, "train"), read_mnist_split(folder, "test")
+    if train[0].shape[1:] != test[0].shape[1:]:
+        raise ValueError(f"{folder}: training images are {train[0].shape[1:]}, test images "
+                         f"{test[0].shape[1:]}; expected one size")
+    return train, test
+
+
+def pixels(images, dtype=np.float64):
+    """uint8 images (N, rows, cols) as floats in [0, 1] (one float array, divided in place)."""
+    x = images.astype(dtype)
+    x /= 255.0
+    return x
+
+
+def load_mnist_split(folder, split, dtype=np.float64):
+    """One MNIST split (``read_mnist_split``) as a PixelSequences: x (N, 28, 28) in [0, 1],
+    y (N,)."""
+    images, labels = read_mnist_split(folder, split)
+    return PixelSequences(pixels(images, dtype), labels)
 
 
 def load_mnist(folder, dtype=np.float64):
     """(train, test) PixelSequences from the four MNIST files in ``folder``."""
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder}: no such folder (expected the MNIST IDX files in it)")
-    train, test = load_mnist_split(folder, "train", dtype), load_mnist_split(folder, "test", dtype)
-    if train.x.shape[1:] != test.x.shape[1:]:
-        raise ValueError(f"{folder}: training images are {train.x.shape[1:]}, test images "
-                         f"{test.x.shape[1:]}; expected one size")
-    return train, test
+    (train_x, train_y), (test_x, test_y) = read_mnist(folder)
+    return PixelSequences(pixels(train_x, dtype), train_y), \
+        PixelSequences(pixels(test_x, dtype), test_y)

@@ -67,16 +67,22 @@ class CharCorpus:
         return "".join(self.chars[i] for i in ids.ravel())
 
     @classmethod
-    def from_file(cls, path, unknown="\ufffd"):
+    def from_file(cls, path, unknown="\ufffd", max_chars=None):
         """Read a UTF-8 text file (a leading byte-order mark is dropped, not a character of
         the text); a missing path, a folder, a FIFO, an empty or non-UTF-8 file raises an
-        error naming the file and what was expected."""
+        error naming the file and what was expected. ``max_chars``: keep only the first
+        that many characters, reading no more of the file than they can take."""
         what = "a UTF-8 text file"
+        if max_chars is not None:
+            _check_int("max_chars", max_chars, 1)
+            max_chars = int(max_chars)
+        # a character takes at most 4 bytes; 3 more for a byte-order mark, 3 for a cut one
+        max_bytes = None if max_chars is None else 4 * max_chars + 6
         # universal newlines, as open() in text mode: '\r\n' and '\r' read as '\n'
-        text = read_text(path, what).replace("\r\n", "\n").replace("\r", "\n")
+        text = read_text(path, what, max_bytes).replace("\r\n", "\n").replace("\r", "\n")
         if not text:
             raise ValueError(f"{os.fspath(path)}: empty file, expected {what} with some text")
-        return cls(text, unknown)
+        return cls(text[:max_chars], unknown)
 
     def split(self, fraction=0.9):
         """(train, held_out): the first ``fraction`` of the characters and the rest, both

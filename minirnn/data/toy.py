@@ -139,8 +139,11 @@ def _encode(vocab, s, side):
 
 
 def _decode(vocab, ids):
+    ids = np.asarray(ids)
+    if ids.size and ids.dtype.kind not in "iu":     # 4.9 must not silently become id 4
+        raise TypeError(f"expected integer ids, got dtype {ids.dtype}")
     out = []
-    for i in np.asarray(ids).ravel():
+    for i in ids.ravel():
         token = vocab[_check_id(i, len(vocab))]
         if token == EOS:
             break

@@ -10,13 +10,22 @@
          writes the value x1 into memory, x2 = −1 resets it, x3 = 1 reads it out. With step
          gates and an identity cell activation the memory before each step is
          0 0 3 3 7 7 7 0 6 (after each step 0 3 3 7 7 7 0 6 6) and the outputs are
-         0 0 0 0 0 7 0 0 6, exactly.
+         0 0 0 0 0 7 0 0 6, exactly. ``backward=True`` adds BPTT through the standard LSTM
+         (sigmoid gates, tanh) with the same weights, for the loss L = Σ_t h_t, step by step:
+         the textbook's lstm_step_forward / lstm_step_backward, every intermediate printed.
+
+Printed numbers are rounded to SIG significant digits so that every line fits 100 columns;
+the returned dicts (and the command's summary.json) keep full precision. Equation tags such as
+(5') are those of minirnn/textbook/rnn.py and lstm.py.
 """
 import numpy as np
 
 from .. import nn
 from ..functional.rnn import rnn_backward, rnn_forward
-from ._common import fmt, out_dir, save_plot
+from ..textbook.lstm import lstm_step_backward, lstm_step_forward
+from ._common import fmt, num, out_dir, save_plot
+
+SIG = 6                       # significant digits printed (full precision in summary.json)
 
 # ---- the SRN -------------------------------------------------------------------------------
 SRN_INPUTS = np.array([[1, 1], [1, 1], [2, 2]], dtype=np.float64)     # (T=3, D=2)
@@ -86,9 +95,9 @@ def srn_with_modules(nonlinearity):
 
 
 def print_srn_forward(activation, steps):
-    rows = [(str(t), fmt(s["x"]), fmt(s["h_prev"]), fmt(s["a"]), fmt(s["h"]), fmt(s["y"]))
+    rows = [(str(t), fmt(s["x"]), *(fmt(s[k], sig=SIG) for k in ("h_prev", "a", "h", "y")))
             for t, s in enumerate(steps, start=1)]
-    head = ("t", "input x_t", "h_(t-1)", "a_t", "state h_t", "output y_t")
+    head = ("t", "x_t", "h_(t-1)", "(1) a_t", "(2) h_t", "y_t")
     widths = [max(len(r[k]) for r in rows + [head]) for k in range(len(head))]
     print(f"-- forward, φ = {activation} " + "-" * 50)
     for r in [head] + rows:
@@ -141,65 +150,84 @@ def srn_backward_with_modules(nonlinearity):
 
 
 def print_srn_backward(activation, records):
-    print(f"-- backward, φ = {activation}: loss L = Σ_t Σ_k y_t,k (the sum of every output), "
+    print(f"-- backward, φ = {activation}: L = Σ_t Σ_k y_t,k (the sum of every output), "
           f"so dL/dy_t = [1, 1] --")
     print("   Going back from t = 3 to t = 1; dh_next is the gradient reaching h_t from step t+1")
     print("   (zero at t = 3). 2x2 gradients are printed [[row 1], [row 2]]; db is the gradient")
-    print("   of b_ih and of b_hh alike (they are added in a_t).")
+    print("   of b_ih and of b_hh alike (they are added in a_t). The tags are the equations of")
+    print("   minirnn/textbook/rnn.py; the output layer's lines (dy, dW_out, db_out) have none.")
+    dphi = "dh ⊙ φ'(a_{t}), φ' = 1" if activation == "identity" else "dh ⊙ (1 − h_{t}²)"
+
+    def line(tag, name, expr, value, note=""):
+        print(f"    {tag:<8} {name:<7} = {expr:<22} = {value}{note}".rstrip())
+
+    def running(tag, name, expr, value):
+        print(f"    {tag:<8} {name:<6} += {expr:<12} -> {value}".rstrip())
+
     for r in records:
         t = r["t"]
         print(f"  t = {t}")
-        print(f"    dy_{t}    = {fmt(r['dy'])}")
-        print(f"    dh      = dy_{t} W_out + dh_next  = {fmt(r['dh'])}")
-        print(f"    da      = dh ⊙ φ'(a_{t})          = {fmt(r['da'])}"
-              + ("   (φ' = 1)" if activation == "identity" else "   (φ' = 1 − h_t²)"))
+        line("", f"dy_{t}", "dL/dy_{t}".format(t=t), fmt(r["dy"]))
+        line("(3')", "dh", f"dy_{t} W_out + dh_next", fmt(r["dh"], sig=SIG))
+        line("(2')", "da", dphi.format(t=t), fmt(r["da"], sig=SIG))
         where = f"to step {t - 1}" if t > 1 else "= dL/dh_0"
-        print(f"    dh_next = da W_hh               = {fmt(r['dh_next'])}   ({where})")
-        print(f"    dW_ih  += daᵀ x_{t}        -> {fmt(r['dW_ih'])}")
-        print(f"    dW_hh  += daᵀ h_{t - 1}        -> {fmt(r['dW_hh'])}")
-        print(f"    db     += da            -> {fmt(r['db'])}")
-        print(f"    dW_out += dy_{t}ᵀ h_{t}      -> {fmt(r['dW_out'])}")
-        print(f"    db_out += dy_{t}          -> {fmt(r['db_out'])}")
+        line("(1')", "dh_next", "da W_hh", fmt(r["dh_next"], sig=SIG), f"   ({where})")
+        running("(1')(4')", "dW_ih", f"daᵀ x_{t}", fmt(r["dW_ih"], sig=SIG))
+        running("(1')(4')", "dW_hh", f"daᵀ h_{t - 1}", fmt(r["dW_hh"], sig=SIG))
+        running("(1')(4')", "db", "da", fmt(r["db"], sig=SIG))
+        running("", "dW_out", f"dy_{t}ᵀ h_{t}", fmt(r["dW_out"], sig=SIG))
+        running("", "db_out", f"dy_{t}", fmt(r["db_out"], sig=SIG))
 
 
 # ===========================================================================================
 # the SRN, top to bottom
 # ===========================================================================================
 
-def run_srn(backward=False, verbose=True):
+def run_srn(backward=False, verbose=True, out=None):
     """Forward (and optionally backward) of the by-hand SRN. Returns a dict of the numbers:
-    outputs[activation] (T,) of y_t's first unit, modules[activation] = (cell, layer) outputs
-    (T, 2), and with ``backward`` grads[activation] and module_grads[activation]."""
+    outputs[activation] (T,) of y_t's first unit, forward[activation] (srn_by_hand's steps),
+    modules[activation] = (cell, layer) outputs (T, 2), and with ``backward``
+    steps[activation] (srn_backward_by_hand's records), grads[activation] and
+    module_grads[activation]. With ``out`` a folder, also saves a figure of h_t (and of the
+    gradients per step) there and lists it in files."""
     say = print if verbose else (lambda *a, **k: None)
-    result = {"outputs": {}, "modules": {}, "grads": {}, "module_grads": {}}
+    result = {"outputs": {}, "forward": {}, "modules": {}, "steps": {}, "grads": {},
+              "module_grads": {}, "files": []}
     if verbose:
-        print("SRN by hand: 2 inputs, 2 hidden units, 2 outputs; every weight 1, every bias 0,")
-        print("h_0 = [0, 0].   a_t = x_t W_ihᵀ + h_(t-1) W_hhᵀ + b,   h_t = φ(a_t),"
+        print("SRN by hand: 2 inputs, 2 hidden units, 2 outputs; every weight 1, every bias 0, "
+              "h_0 = [0, 0].")
+        print("   (1) a_t = x_t W_ihᵀ + h_(t-1) W_hhᵀ + b,   (2) h_t = φ(a_t),"
               "   y_t = h_t W_outᵀ + b_out")
+        print(f"(tags: the equations of minirnn/textbook/rnn.py; numbers rounded to {SIG} "
+              f"significant digits,")
+        print(" full precision in summary.json)")
     for activation in ("identity", "tanh"):
         steps = srn_by_hand(activation)
         if verbose:
             print()
             print_srn_forward(activation, steps)
         result["outputs"][activation] = [float(s["y"][0]) for s in steps]
+        result["forward"][activation] = steps
         # the modules: RNN's nonlinearity is tanh or relu, and relu(a) = a for a > 0
         nonlinearity = "relu" if activation == "identity" else "tanh"
         cell_y, layer_y = srn_with_modules(nonlinearity)
         result["modules"][activation] = (cell_y, layer_y)
         same = all(np.array_equal(m[:, 0], result["outputs"][activation]) and
                    np.array_equal(m[:, 0], m[:, 1]) for m in (cell_y, layer_y))
-        say(f"   nn.RNNCell in a loop ({nonlinearity!r}) -> y = {fmt(cell_y[:, 0])}")
-        say(f"   nn.RNN layer         ({nonlinearity!r}) -> y = {fmt(layer_y[:, 0])}")
+        say(f"   nn.RNNCell in a loop ({nonlinearity!r}) -> y = {fmt(cell_y[:, 0], sig=SIG)}")
+        say(f"   nn.RNN layer         ({nonlinearity!r}) -> y = {fmt(layer_y[:, 0], sig=SIG)}")
         if activation == "identity":
             say("   (RNN and RNNCell offer only tanh or relu; relu(a) = a whenever a > 0, and")
             say("    every pre-activation here is positive, so relu reproduces the identity)")
         say(f"   same numbers as by hand, both output units equal: {'yes' if same else 'NO'}")
         documented = result["outputs"][activation] == SRN_OUTPUTS[activation]
-        say(f"   the documented outputs {SRN_OUTPUTS[activation]}: "
-            f"{'reproduced exactly' if documented else 'NOT reproduced'}")
+        say(f"   y_t,1 in full: {', '.join(map(num, result['outputs'][activation]))}")
+        say("   the documented outputs: " + ("reproduced exactly" if documented else
+                                             "NOT reproduced"))
         if backward:
             records, grads = srn_backward_by_hand(activation, steps)
             module_grads = srn_backward_with_modules(nonlinearity)
+            result["steps"][activation] = records
             result["grads"][activation] = grads
             result["module_grads"][activation] = module_grads
             if verbose:
@@ -209,7 +237,35 @@ def run_srn(backward=False, verbose=True):
                         for k in grads)
             say(f"   minirnn.functional.rnn_backward ({nonlinearity!r}) gives the same "
                 f"gradients: {'yes' if agree else 'NO'}")
+    if out is not None:
+        path = save_plot("plot_per_step", srn_figure(result), f"{out_dir(out)}/srn_by_hand.png",
+                         annotate=True, title="The by-hand SRN (every weight 1, x = [1, 1], "
+                                              "[1, 1], [2, 2])")
+        result["files"] = [path] if path else []
+        if path and verbose:
+            print(f"\nsaved {path}")
     return result
+
+
+def srn_figure(result):
+    """plot_per_step's panels: h_t, and with the backward ‖dh_t‖ and ‖da_t‖ (unit 1 of the
+    states: both units are equal; norms over both units)."""
+    name = {"identity": "φ = identity", "tanh": "φ = tanh"}
+    panels = [dict(title="forward: the state h_t (both units equal)", ylabel="h_t (log scale)",
+                   log=True, series={name[a]: [s["h"][0] for s in steps]
+                                     for a, steps in result["forward"].items()})]
+    if result["steps"]:
+        series, styles = {}, {}
+        for k, (a, records) in enumerate(result["steps"].items()):
+            by_t = sorted(records, key=lambda r: r["t"])              # t = 1..T
+            series[f"‖dh_t‖, {name[a]}"] = [np.linalg.norm(r["dh"]) for r in by_t]
+            series[f"‖da_t‖, {name[a]}"] = [np.linalg.norm(r["da"]) for r in by_t]
+            styles[f"‖dh_t‖, {name[a]}"] = dict(color=f"C{k}")
+            styles[f"‖da_t‖, {name[a]}"] = dict(color=f"C{k}", ls="--", marker="s")
+        panels.append(dict(title="backward (L = Σ y): what reaches step t",
+                           ylabel="gradient L2 norm (log scale)", log=True, series=series,
+                           styles=styles))
+    return panels
 
 
 # ===========================================================================================
@@ -246,20 +302,158 @@ def print_lstm(r, digits):
               f"{num(r['output'][t]):>8}")
 
 
-def run_lstm(out=None, verbose=True):
+# ===========================================================================================
+# the lecture LSTM, backward
+# ===========================================================================================
+
+def lstm_backward_by_hand():
+    """BPTT through the lecture LSTM with the standard activations, for L = Σ_t h_t.
+
+    The output is h_t itself, so dy_t = dL/dh_t from the output = 1 at every step. Forward
+    and backward are the textbook's ``lstm_step_forward`` and ``lstm_step_backward``; the
+    intermediates of (5') to (2') are recomputed from each step's cache, as the equations
+    say, for display (the step function keeps them to itself).
+    Returns (forward: list per step t = 1..T of dicts x, h_prev, c_prev, i, f, g, o, c,
+    tanh_c, h; records: list per step in processing order t = T..1 of dicts t, dh, do, dc,
+    di, df, dg, dc_next (= dc_prev of (4'), sent to step t-1), da (4,), dh_next (= dh_prev of
+    (1')), and the running sums dW_ih (4, 4), dW_hh (4, 1), db (4,); totals: dicts W_ih,
+    W_hh, b (the sums over all steps), dh0, dc0 (1,)).
+    """
+    W_ih, W_hh = LSTM_WEIGHTS, np.zeros((4, 1))
+    b = np.zeros(4)            # no bias: the constant input x4 = 1 plays its part
+    h, c = np.zeros((1, 1)), np.zeros((1, 1))             # h_0, c_0: (N=1, H=1)
+    caches, forward = [], []
+    for x in LSTM_INPUTS:                                 # (6) the loop over t
+        h, c, cache = lstm_step_forward(x[None, :], h, c, W_ih, W_hh, b, b)   # (1)-(5)
+        caches.append(cache)
+        forward.append(dict(x=x, h_prev=cache.h_prev[0, 0], c_prev=cache.c_prev[0, 0],
+                            **{k: getattr(cache, k)[0, 0] for k in ("i", "f", "g", "o", "c",
+                                                                    "tanh_c")}, h=h[0, 0]))
+    sums = dict(W_ih=np.zeros((4, 4)), W_hh=np.zeros((4, 1)), db=np.zeros(4))
+    # dh_next, dc_next: the gradients reaching h_t and c_t from step t+1 (none after T)
+    dh_next, dc_next = np.zeros((1, 1)), np.zeros((1, 1))
+    records = []
+    for t in reversed(range(len(caches))):
+        s = caches[t]
+        dh = 1.0 + dh_next                                # (6') dy_t + dh_next
+        _, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc_next, s)
+        # what lstm_step_backward computed on the way, recomputed for display
+        do = dh * s.tanh_c                                # (5')
+        dc = dc_next + dh * s.o * (1 - s.tanh_c ** 2)     # (5')
+        di, df, dg = dc * s.g, dc * s.c_prev, dc * s.i    # (4')
+        da = np.concatenate([di * s.i * (1 - s.i), df * s.f * (1 - s.f), dg * (1 - s.g ** 2),
+                             do * s.o * (1 - s.o)], axis=1)        # (3')(2')
+        sums["W_ih"] += grads["W_ih"]                     # (1')(7') Σ_t
+        sums["W_hh"] += grads["W_hh"]
+        sums["db"] += grads["b_ih"]
+        records.append(dict(t=t + 1, dh=dh[0, 0], do=do[0, 0], dc=dc[0, 0], di=di[0, 0],
+                            df=df[0, 0], dg=dg[0, 0], dc_next=dc_prev[0, 0], da=da[0],
+                            dh_next=dh_prev[0, 0], dW_ih=sums["W_ih"].copy(),
+                            dW_hh=sums["W_hh"].copy(), db=sums["db"].copy()))
+        dh_next, dc_next = dh_prev, dc_prev
+    totals = dict(W_ih=sums["W_ih"], W_hh=sums["W_hh"], b=sums["db"], dh0=dh_next[0],
+                  dc0=dc_next[0])
+    return forward, records, totals
+
+
+def lstm_module_gradients(gate_activation, cell_activation):
+    """Σ_t dW_ih, dW_hh of L = Σ_t h_t from nn.LSTM's backward (the engine, by default)."""
+    lstm = lecture_lstm(gate_activation, cell_activation)
+    out, _ = lstm(LSTM_INPUTS)                      # (T, 1) unbatched
+    lstm.backward(np.ones_like(out))                # dL/dy_t = 1
+    return dict(W_ih=lstm.weight_ih_l0.grad, W_hh=lstm.weight_hh_l0.grad)
+
+
+TAG_SUM = "(1')(7')"          # dW += (1')'s term of step t: the running Σ_t of (7')
+TAG_DA = "(3')(2')"
+
+
+def print_lstm_backward(forward, records):
+    T = len(forward)
+    print("-- backward: BPTT through the standard LSTM above, L = Σ_t h_t (the sum of the outputs)")
+    print("   dy_t = dL/dh_t from the output = 1 at every step; dh_next and dc_next are the")
+    print(f"   gradients reaching h_t and c_t from step t+1 (0 at t = {T}). H = 1, so each is one")
+    print("   number; da holds the four gate blocks i | f | g | o. Every number comes from")
+    print("   minirnn.textbook's lstm_step_forward / lstm_step_backward; the tags are the")
+    print("   equations of minirnn/textbook/lstm.py. There is no bias (x4 = 1 plays its part),")
+    print("   so Σ db is dW_ih's last column; W_hh = 0, so dh_next is 0 and every gradient")
+    print("   reaches earlier steps through the cell state, dc_next = dc ⊙ f.")
+
+    def line(tag, name, expr, value, note=""):
+        print(f"    {tag:<9}{name:<8}= {expr:<36} = {value}{note}".rstrip())
+
+    for r in records:
+        t = r["t"]
+        s = forward[t - 1]
+        x = "(" + ", ".join(num(v) for v in s["x"]) + ")"
+        print(f"  t = {t}   x_{t} = {x}   h_{t - 1} = {num(s['h_prev'], sig=SIG)}   "
+              f"c_{t - 1} = {num(s['c_prev'], sig=SIG)}   c_{t} = {num(s['c'], sig=SIG)}")
+        print("          " + "  ".join(f"{k} = {num(s[k], sig=SIG)}" for k in "ifgo")
+              + f"  tanh(c_{t}) = {num(s['tanh_c'], sig=SIG)}")
+        line("(6')", "dh", f"dy_{t} + dh_next", num(r["dh"], sig=SIG))
+        line("(5')", "do", f"dh ⊙ tanh(c_{t})", num(r["do"], sig=SIG))
+        line("(5')", "dc", f"dc_next + dh ⊙ o ⊙ (1 − tanh²(c_{t}))", num(r["dc"], sig=SIG))
+        line("(4')", "di", "dc ⊙ g", num(r["di"], sig=SIG))
+        line("(4')", "df", f"dc ⊙ c_{t - 1}", num(r["df"], sig=SIG))
+        line("(4')", "dg", "dc ⊙ i", num(r["dg"], sig=SIG))
+        line("(4')", "dc_next", "dc ⊙ f", num(r["dc_next"], sig=SIG),
+             f"   (to step {t - 1})" if t > 1 else "   (= dL/dc_0)")
+        print(f"    {TAG_DA:<9}{'da':<8}= [di·i(1−i) | df·f(1−f) | dg·(1−g²) | do·o(1−o)]")
+        print(f"    {'':<9}{'':<8}= {fmt(r['da'], sig=SIG)}")
+        line("(1')", "dh_next", "da W_hh", num(r["dh_next"], sig=SIG),
+             f"   (to step {t - 1})" if t > 1 else "   (= dL/dh_0)")
+        print(f"    {TAG_SUM:<9}Σ dW_ih += daᵀ x_{t},  Σ dW_hh += daᵀ h_{t - 1}   "
+              f"(rows i, f, g, o; columns x1 x2 x3 1 | h)")
+        for k, gate in enumerate("ifgo"):
+            print(f"    {'':<13}{gate}  {fmt(r['dW_ih'][k], sig=SIG):<52} "
+                  f"{fmt(r['dW_hh'][k], sig=SIG)}")
+
+
+def run_lstm_backward(verbose=True):
+    """BPTT through the lecture LSTM (see ``lstm_backward_by_hand``), checked against
+    nn.LSTM's backward; and with step gates, nn.LSTM's gradients (every gate's is zero).
+    Returns dict: forward, steps (the records), grads (totals), module_agrees, step_gates
+    (nn.LSTM's Σ_t dW_ih and dW_hh with step gates and an identity cell, gate_rows_zero)."""
+    forward, records, totals = lstm_backward_by_hand()
+    module = lstm_module_gradients("sigmoid", "tanh")
+    agree = all(np.allclose(totals[k], module[k], rtol=1e-12, atol=1e-300)
+                for k in ("W_ih", "W_hh"))
+    step = lstm_module_gradients("step", "identity")
+    zero_gates = not step["W_ih"][[0, 1, 3]].any() and not step["W_hh"][[0, 1, 3]].any()
+    if verbose:
+        print()
+        print_lstm_backward(forward, records)
+        print(f"   nn.LSTM's own backward gives the same Σ_t dW: {'yes' if agree else 'NO'}")
+        print()
+        print("With the step gates of the exact run, every gate gradient is zero: the step is flat")
+        print("on both sides of 0, so σ' = 0 and da_i = da_f = da_o = 0 at every step. nn.LSTM's")
+        print(f"backward with step gates: rows i, f, o of Σ dW_ih and Σ dW_hh "
+              f"{'are all 0' if zero_gates else 'are NOT all 0'}; only the")
+        print(f"candidate's row is not (dW_ih row g = {fmt(step['W_ih'][2], sig=SIG)}). "
+              f"Gradient descent cannot learn those gates.")
+    return dict(forward=forward, steps=records, grads=totals, module_agrees=agree,
+                step_gates=dict(W_ih=step["W_ih"], W_hh=step["W_hh"],
+                                gate_rows_zero=zero_gates))
+
+
+def run_lstm(out=None, verbose=True, backward=False):
     """The lecture LSTM with step gates (exact) and with the standard sigmoid/tanh (smooth).
 
-    Returns {'step': dict of arrays, 'standard': dict of arrays} (see ``run_lstm_variant``);
-    with ``out`` a folder, also saves a heat map of the exact run's gates there.
+    Returns {'step': dict of arrays, 'standard': dict of arrays} (see ``run_lstm_variant``),
+    and with ``backward`` 'backward' (see ``run_lstm_backward``); with ``out`` a folder, also
+    saves a heat map of the exact run's gates there (and with ``backward`` a plot of the
+    gradients per step).
     """
     exact = run_lstm_variant("step", "identity")
     smooth = run_lstm_variant("sigmoid", "tanh")
+    result = {"step": exact, "standard": smooth}
     if verbose:
         print("The lecture LSTM: one memory cell, inputs x = (x1 value, x2 write/reset flag, "
               "x3 read flag, 1).")
         print("x2 = 1 writes x1 into memory, x2 = -1 resets it, x3 = 1 outputs it.")
         print("Gate weights (columns x1, x2, x3, 1), loaded as nn.LSTM(4, 1, bias=False)."
-              "weight_ih_l0, weight_hh_l0 = 0:")
+              "weight_ih_l0,")
+        print("weight_hh_l0 = 0:")
         for name, row in zip("ifgo", LSTM_WEIGHTS):
             print(f"   {name}: {fmt(row)}")
         print("Rows go in torch's gate order i, f, g, o (input, forget, candidate, output).")
@@ -282,6 +476,8 @@ def run_lstm(out=None, verbose=True):
         print("further), but tanh squashes the candidate: g = tanh(x1) ≈ 1 for x1 >= 2, so the")
         print("memory counts the writes (≈ 1 each) instead of adding up the values, and the")
         print("output o ⊙ tanh(c) can never exceed 1.")
+    if backward:
+        result["backward"] = run_lstm_backward(verbose)
     if out is not None:
         gates = {k: exact[k][:, None] for k in ("i", "f", "o")}     # (T, H=1) each
         gates["c"] = exact["memory"][:, None]
@@ -292,6 +488,28 @@ def run_lstm(out=None, verbose=True):
                          token_label="x1; x2 = 1 write, x2 = −1 reset, x3 = 1 read",
                          gate_activation="step", stacked=True, annotate=True,
                          title="The lecture LSTM, gates: step (0 or 1), cell: identity")
+        result["files"] = [path] if path else []
         if path and verbose:
             print(f"\nsaved {path}")
-    return {"step": exact, "standard": smooth}
+        if backward:
+            path = save_plot("plot_per_step", lstm_backward_figure(result["backward"]),
+                             f"{out_dir(out)}/lecture_lstm_backward.png",
+                             title="The lecture LSTM (sigmoid, tanh), BPTT of L = Σ_t h_t")
+            result["files"] += [path] if path else []
+            if path and verbose:
+                print(f"saved {path}")
+    return result
+
+
+def lstm_backward_figure(backward):
+    """plot_per_step's panels: |dc_t|, ‖da_t‖ and |dc_next| per step (log), and f_t."""
+    by_t = sorted(backward["steps"], key=lambda r: r["t"])           # t = 1..T
+    dc, sent = "|dc_t|, (5')", "|dc_next| sent to step t−1, (4')"
+    return [dict(title="backward: the gradient at step t", ylabel="|gradient| (log scale)",
+                 log=True, series={dc: [abs(r["dc"]) for r in by_t],
+                                   sent: [abs(r["dc_next"]) for r in by_t],
+                                   "‖da_t‖, the four gate blocks, (3')(2')":
+                                       [np.linalg.norm(r["da"]) for r in by_t]},
+                 styles={dc: dict(ms=7), sent: dict(ls="--", marker="s", ms=4)}),
+            dict(title="forward: the forget gate (dc_next = dc ⊙ f)", ylabel="f_t",
+                 ylim=(-0.05, 1.05), series={"f_t": [s["f"] for s in backward["forward"]]})]

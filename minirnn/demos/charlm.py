@@ -38,7 +38,12 @@ LR, CLIP = 3e-3, 1.0                   # Adam; clip the global gradient norm at 
 EPOCHS, FULL_EPOCHS = 12, 20
 FAST_CHARS = 100_000                   # fast mode: the first 100k characters of the corpus
 HELD_OUT = 0.1                         # the last 10% of the text is held out
-PREFIXES = ("The ", "def ", "If the ")
+PREFIXES = ("The ", "def ", "If the ")  # for the default corpus; --corpus: its own line starts
+NUM_PREFIXES = 3
+# the training hint: a held-out perplexity above NEAR_UNIGRAM x the unigram baseline has learned
+# little beyond character frequencies; one that fell more than STILL_FALLING in the last epoch
+# would fall further with more epochs; one that rose more than OVERFIT above its best memorises
+NEAR_UNIGRAM, STILL_FALLING, OVERFIT = 0.5, 0.03, 0.05
 GENERATE = 80                          # characters generated per prefix
 TEMPERATURES = (0.5, 1.0)
 
@@ -47,10 +52,7 @@ def load_corpus(path=None, max_chars=None):
     """A CharCorpus from a UTF-8 file, or the default corpus (Python's own help texts)."""
     if path is None:
         return default_corpus(max_chars)
-    corpus = CharCorpus.from_file(path)
-    if max_chars is not None and len(corpus) > max_chars:
-        corpus = CharCorpus(corpus.text[:max_chars])
-    return corpus
+    return CharCorpus.from_file(path, max_chars=max_chars)     # reads only what it keeps
 
 
 def unigram_perplexity(train, held_out):
@@ -101,14 +103,58 @@ def train_epoch(model, corpus, opt, sampling, rng, clip=CLIP, desc=None):
     return math.exp(total / count)
 
 
-def pick_prefixes(corpus, prefixes=None):
-    """The given prefixes; by default PREFIXES when the corpus has their characters, else the
-    corpus's first two characters."""
+def pick_prefixes(corpus, prefixes=None, own=False):
+    """The given prefixes; by default PREFIXES (own=False: the default corpus) when the corpus
+    has their characters, or (own=True: a corpus of one's own) ``corpus_prefixes``."""
     if prefixes:
         return list(prefixes)
+    if own:
+        return corpus_prefixes(corpus.text)
     known = set(corpus.chars)
     usable = [p for p in PREFIXES if set(p) <= known]
     return usable or [corpus.text[:2]]
+
+
+def corpus_prefixes(text, k=NUM_PREFIXES):
+    """Up to ``k`` prefixes from the text itself: the words that most often begin its lines,
+    each with the space after it (first seen first among equals); for a text without spaces
+    (Chinese, say) the lines' first two characters. The text's first two characters if no
+    line has any."""
+    counts = {}
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        word = line.split()[0]
+        prefix = word[:12] + " " if " " in line and len(word) <= 12 else line[:2]
+        counts[prefix] = counts.get(prefix, 0) + 1
+    ranked = sorted(counts, key=lambda p: -counts[p])      # stable: ties keep text order
+    return ranked[:k] or [text[:2]]
+
+
+def training_hint(held_ppl, unigram, epochs, updates_per_epoch):
+    """Lines of advice after training, or [] when the run looks done: still near the unigram
+    baseline or still falling (train longer: --epochs), or rising (overfitting)."""
+    last, best = held_ppl[-1], min(held_ppl)
+    updates = epochs * updates_per_epoch
+    done = f"after {epochs} epochs ({updates:,} updates of {BATCH} x {NUM_STEPS} characters)"
+    if last > NEAR_UNIGRAM * unigram:
+        return [f"hint: held-out perplexity {last:.2f} is still near the unigram baseline's "
+                f"{unigram:.2f}",
+                f"      {done}:",
+                "      the model has learned little beyond character frequencies, so its text is "
+                "gibberish.",
+                f"      Train longer, e.g. --epochs {epochs * 5} (a small corpus gives few "
+                f"updates per epoch)."]
+    if last > (1 + OVERFIT) * best:
+        k = held_ppl.index(best) + 1
+        return [f"hint: held-out perplexity rose from {best:.2f} (epoch {k}) to {last:.2f}: the "
+                f"model memorises the", f"      training text. Fewer epochs (--epochs {k}) or a "
+                f"larger corpus would generalise better."]
+    if len(held_ppl) > 1 and last < (1 - STILL_FALLING) * held_ppl[-2]:
+        return [f"hint: held-out perplexity still fell {1 - last / held_ppl[-2]:.0%} in the last "
+                f"epoch: more epochs (--epochs {epochs * 2}) would", "      lower it further."]
+    return []
 
 
 def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=None,
@@ -116,7 +162,8 @@ def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=
         seed=SEED, out="out/charlm", verbose=True, plots=True):
     """Train a character LM and generate text. Returns dict: train_ppl and held_out_ppl (per
     epoch), unigram_ppl, vocab_size, chars (corpus size used), samples {prefix: {'greedy':
-    str, 'T=0.5': str, ...}}, files."""
+    str, 'T=0.5': str, ...}} (default prefixes: PREFIXES, or with ``corpus_path`` the
+    corpus's own ``corpus_prefixes``), hint (lines of advice, see ``training_hint``), files."""
     say = print if verbose else (lambda *a, **k: None)
     if sampling not in ("random", "sequential"):
         raise ValueError(f"expected sampling 'random' or 'sequential', got {sampling!r}")
@@ -148,9 +195,13 @@ def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=
             held_ppl.append(held_out_perplexity(model, held_out))
             say(f"  epoch {epoch:3d}  train perplexity {train_ppl[-1]:7.2f}  "
                 f"held-out perplexity {held_ppl[-1]:7.2f}")
+        hint = training_hint(held_ppl, unigram, epochs,
+                             max(1, (len(train) - 1) // (BATCH * NUM_STEPS)))
+        for line in hint:
+            say(line)
         samples = {}
         say("\ngenerated text (prefix, then the model's continuation):")
-        for prefix in pick_prefixes(corpus, prefixes):
+        for prefix in pick_prefixes(corpus, prefixes, own=corpus_path is not None):
             samples[prefix] = {"greedy": model.generate(corpus, prefix, GENERATE)}
             for T in TEMPERATURES:
                 samples[prefix][f"T={T:g}"] = model.generate(corpus, prefix, GENERATE,
@@ -169,4 +220,5 @@ def run(cell=CELL, layers=LAYERS, hidden=HIDDEN, sampling="random", corpus_path=
         files += [path] if path else []
         say(wrote(files))
     return dict(train_ppl=train_ppl, held_out_ppl=held_ppl, unigram_ppl=unigram,
-                vocab_size=corpus.vocab_size, chars=len(corpus), samples=samples, files=files)
+                vocab_size=corpus.vocab_size, chars=len(corpus), samples=samples, hint=hint,
+                files=files)

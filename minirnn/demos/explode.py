@@ -74,19 +74,23 @@ def train(clip, epochs=EPOCHS, seed=SEED, desc=None):
                 weight_norms=weight_norms)
 
 
-def summary(name, run):
+def summary(name, run, clipped=False):
     n = run["norms"]
     steps = len(n["W_hh"])
     finite = {k: np.asarray(v)[np.isfinite(v)] for k, v in n.items()}
     peaks = ", ".join(f"{k} {v.max():.3g}" if v.size else f"{k} inf" for k, v in finite.items())
     lines = [f"{name}: {steps} steps, largest gradient norms: {peaks}"]
+    if clipped:      # the norms are logged before clip_grad_norm_, so they still read large
+        lines.append(f"   (logged before clipping: a step whose whole gradient's norm exceeded "
+                     f"{MAX_NORM:g} was applied rescaled to {MAX_NORM:g})")
     if run["diverged_step"] is not None:
         lines.append(f"   the loss became inf/NaN at step {run['diverged_step']}: the weights "
                      f"blew up")
     big = sum(1 for v in n["W_hh"] if not np.isfinite(v) or v > 10 * MAX_NORM)
-    lines.append(f"   steps with |grad W_hh| > {10 * MAX_NORM:g}: {big};  final training loss "
-                 f"{run['losses'][-1]:.3f} per example (ln 19 = 2.944 is chance);  "
-                 f"test accuracy {run['test_accuracy']:.2f}")
+    lines.append(f"   steps with |grad W_hh| > {10 * MAX_NORM:g}"
+                 f"{' before clipping' if clipped else ''}: {big};  final training loss "
+                 f"{run['losses'][-1]:.3f} per example")
+    lines.append(f"   (ln 19 = 2.944 is chance);  test accuracy {run['test_accuracy']:.2f}")
     w = run["weight_norms"]
     lines.append(f"   weight norms at the end: W_ih {w['W_ih']:.3g}, W_hh {w['W_hh']:.3g}, "
                  f"b {w['b']:.3g}")
@@ -134,15 +138,16 @@ def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True, res
         writable_folder_of(results)                 # before the training, not after
     say = print if verbose else (lambda *a, **k: None)
     say(f"SRN on DigitSum length {LENGTH} ({100 * K} examples), SGD lr {LR}, summed loss, "
-        f"batch {BATCH}, {epochs} epochs; L2 norm of each gradient logged at every step")
+        f"batch {BATCH}, {epochs} epochs;")
+    say("the L2 norm of each weight's gradient is logged at every step, before any clipping")
     with blas_threads(1):
         plain = train(None, epochs, seed, desc="no clipping")
         clipped = train(MAX_NORM, epochs, seed, desc=f"clip {MAX_NORM:g}")
     say(summary("without clipping", plain))
-    say(summary(f"with clip_grad_norm_(max_norm={MAX_NORM:g})", clipped))
+    say(summary(f"with clip_grad_norm_(max_norm={MAX_NORM:g})", clipped, clipped=True))
     say(f"Clipping rescales the whole gradient (all parameters together) when its norm exceeds "
         f"{MAX_NORM:g}, so no\nstep moves the weights by more than lr·{MAX_NORM:g} = "
-        f"{LR * MAX_NORM:g}; the norms logged are before clipping, so they still spike.\n"
+        f"{LR * MAX_NORM:g}; the norms logged are before clipping, so they still\nspike.\n"
         "Without clipping the first spikes throw the weights so far that tanh saturates: the\n"
         "gradients then vanish (norms near 0 in the plot) and the network stops learning for\n"
         "good. Clipping keeps it trainable, but an SRN at this length and learning rate still\n"

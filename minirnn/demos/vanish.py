@@ -33,7 +33,7 @@ from ..data import DigitSum
 from ..models import SequenceClassifier
 from .._blas import blas_threads
 from . import digitsum
-from ._common import out_dir, progress_bar, save_plot, wrote
+from ._common import out_dir, progress_bar, save_plot, write_summary, wrote
 
 SEED = digitsum.SEED
 LENGTH = 35
@@ -176,7 +176,7 @@ def run(full=False, epochs=None, seed=SEED, cells=CELLS, out="out/vanish", verbo
                 radius = {s: spectral_radius(m.rnn.weight_hh_l0.data) for s, m in models.items()}
     table = {c: {s: at_steps(norms[c][s]) for s in STATES} for c in norms}
     seconds = time.perf_counter() - start
-    for line in report(table, radius, accuracy):
+    for line in report(table, radius, accuracy) + accuracy_note(accuracy, epochs):
         say(line)
     files = []
     if plots:
@@ -224,6 +224,29 @@ def report(table, radius, accuracy):
     return lines
 
 
+def chance_accuracy():
+    """The test accuracy of always answering the most common DigitSum label (the sum 9 of two
+    uniform digits: 10 of the 100 pairs), the level a model that learned nothing reaches."""
+    sums = np.add.outer(np.arange(10), np.arange(10)).ravel()
+    return np.bincount(sums).max() / sums.size
+
+
+def accuracy_note(accuracy, epochs):
+    """Lines saying what the accuracies mean, and where the numbers are explained."""
+    chance = chance_accuracy()
+    lines = []
+    if max(accuracy.values(), default=0) < 2 * chance:
+        full = digitsum.RECIPES[RECIPE]["epochs"]
+        more = f" (--full trains {full})" if epochs < full else ""
+        lines += [f"These accuracies are about chance: always answering the most common sum (9) "
+                  f"scores {chance:.2f}.",
+                  f"After {epochs} epochs the models have not learned the task at L = {LENGTH}"
+                  f"{more}; what this",
+                  "demo shows is the gradient per step, not the accuracy."]
+    lines.append("docs/vanishing.md reads these numbers and the figure.")
+    return lines
+
+
 def add_arguments(parser):
     """The demo's own options, --full and --epochs (cli.py's ``command`` adds --seed, --out)."""
     parser.add_argument("--full", action="store_true",
@@ -237,7 +260,6 @@ def main(argv=None):
     """``python -m minirnn.demos.vanish [--full] [--epochs N] [--seed S] [--out DIR]``: run,
     then write out/vanish/summary.json as ``minirnn <subcommand>`` does."""
     import argparse
-    from ..cli import write_summary
     parser = argparse.ArgumentParser(prog="python -m minirnn.demos.vanish",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=None, help=f"random seed (default {SEED})")

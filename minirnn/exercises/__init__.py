@@ -9,7 +9,9 @@ See docs/exercises.md.
 
     cells.py      what each cell's functions are called and take
     templates.py  the exercise text, for files and notebooks
-    student.py    loading the student's file and calling their functions safely
+    student.py    where the student's functions run: a child process with a time limit
+                  (a file), or this process (a notebook)
+    child.py      the child process, and the plain encoding of what the functions return
     checker.py    the ladder of checks
     diagnosis.py  from a wrong answer to a hint
     reference.py  the textbook tier, the answers

@@ -27,6 +27,11 @@ class Cell:
         return len(self.gates)
 
     @property
+    def GH(self):
+        """How the templates write the number of rows of W_ih: H, 4H or 3H."""
+        return "H" if self.G == 1 else f"{self.G}H"
+
+    @property
     def functions(self):
         p = self.prefix
         return (f"{p}step_forward", f"{p}step_backward", f"{p}forward", f"{p}backward")
@@ -38,7 +43,8 @@ class Cell:
         if function == step_forward:
             return ("x",) + prev + WEIGHTS
         if function == step_backward:
-            return tuple(f"d{s}" for s in self.states) + ("cache",)
+            # dh is the whole gradient of h_t; a carried state's is dc_next (dc sums both parts)
+            return ("dh",) + tuple(f"d{s}_next" for s in self.states[1:]) + ("cache",)
         if function == forward:
             return ("x",) + tuple(f"{s}0" for s in self.states) + WEIGHTS
         return ("dy",) + tuple(f"d{s}_n" for s in self.states) + ("cache",)

@@ -1,15 +1,20 @@
 """``minirnn exercise`` and ``minirnn check``: argument parsing, and what each prints.
 
-Both take argv and return the exit status (0 success, 1 a failed check or a refused write,
-2 bad arguments); they print messages, never a traceback. ``add_exercise_arguments`` and
-``add_check_arguments`` fill an argparse parser, so minirnn/cli.py can use them for its
-subcommands.
+Both take argv and return the exit status (0 success, 1 a failed check, a hang or a refused
+write, 2 bad arguments: a --seed below 0, a --timeout out of range, a --dir too long to use, a
+symbolic link where the exercise file goes; 130 Ctrl-C); they print messages, never a
+traceback. ``add_exercise_arguments`` and ``add_check_arguments`` fill an argparse parser, so
+minirnn/cli.py can use them for its subcommands.
 """
 import argparse
+import math
+import sys
 from pathlib import Path
 
+from .._io import atomic_write
 from .cells import CELLS
-from .checker import check_file
+from .checker import TIMEOUT, check_file
+from .student import Interrupted
 from .templates import exercise_filename, exercise_source
 
 
@@ -29,11 +34,37 @@ def add_exercise_arguments(parser):
     return parser
 
 
+def _seed(text):
+    """An integer >= 0 (NumPy's generators take no negative seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def add_check_arguments(parser):
     parser.add_argument("file", help="your exercise file, e.g. lstm_exercise.py")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=_seed, default=0,
                         help="seed of the random numbers the checks use (default 0)")
+    parser.add_argument("--timeout", type=_seconds, default=TIMEOUT, metavar="SECONDS",
+                        help="time each check (and importing the file) may take before your "
+                             f"code is stopped as a hang, 0 < SECONDS <= 3600 "
+                             f"(default {TIMEOUT:g})")
     return parser
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= 3600):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds in (0, 3600], "
+                                         f"got {text!r}")
+    return value
 
 
 def _parse(prog, description, add, argv):
@@ -47,13 +78,20 @@ def _parse(prog, description, add, argv):
 def run_exercise(args):
     """Write the exercise file ``args`` name; the exit status."""
     path = Path(args.dir) / exercise_filename(args.cell)
-    if path.exists() and not args.force:
+    try:
+        link, exists = path.is_symlink(), path.exists()
+    except OSError as e:                      # a name too long, say
+        return _usage_error(f"cannot use --dir {args.dir}: {e.strerror or e}")
+    if link:                                  # writing through it could land outside --dir
+        return _usage_error(f"{path} is a symbolic link: not written through; remove it or "
+                            f"use another --dir")
+    if exists and not args.force:
         print(f"minirnn exercise: {path} already exists (your work?): not overwritten. "
               "Use --force to start again, or --dir to write elsewhere")
         return 1
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(exercise_source(args.cell), encoding="utf-8")
+        with atomic_write(path, encoding="utf-8") as f:     # whole, or not at all
+            f.write(exercise_source(args.cell))
     except OSError as e:
         print(f"minirnn exercise: cannot write {path}: {e.strerror or e}")
         return 1
@@ -62,9 +100,20 @@ def run_exercise(args):
     return 0
 
 
+def _usage_error(message):
+    print(f"minirnn exercise: error: {message}", file=sys.stderr)
+    return 2
+
+
 def run_check(args):
-    """Check the file ``args`` names; the exit status."""
-    return 0 if check_file(args.file, seed=args.seed) else 1
+    """Check the file ``args`` names; the exit status: 0 only when every check ran and
+    passed, 1 otherwise, 130 on Ctrl-C."""
+    try:
+        return 0 if check_file(args.file, seed=args.seed, timeout=args.timeout) else 1
+    except Interrupted:
+        print("✗ interrupted (Ctrl-C): the checks did not finish, so nothing is known to be "
+              "right", flush=True)
+        return 130
 
 
 def exercise_main(argv):
@@ -76,7 +125,8 @@ def exercise_main(argv):
 
 
 def check_main(argv):
-    """``minirnn check FILE [--seed N]``; returns the exit status (0: every check passed)."""
+    """``minirnn check FILE [--seed N] [--timeout SECONDS]``; returns the exit status (0: every
+    check ran and passed)."""
     args, status = _parse("minirnn check", "Check an exercise file: signatures, step forward, "
                           "step backward (finite differences, then the textbook), sequence "
                           "forward, BPTT. Stops at the first failing check and says why.",

@@ -1,6 +1,6 @@
-"""The answers the checker compares with: minirnn's textbook tier, called with the exercise's
-arguments (no options), plus a plain BPTT loop over its step functions that also returns what
-each step contributed, which is what lets the checker say *how* a sequence backward is wrong.
+"""The answers the checker compares with: minirnn's textbook core, called with the exercise's
+arguments, and the sequence forward over its step function, which can also play the bug of a
+loop that forgets h_{t-1} (or c_{t-1}); diagnosis.py holds the BPTT loop and its bugs.
 """
 import numpy as np
 
@@ -33,25 +33,3 @@ def run_forward(cell, x, states0, weights, carry=True):
         ys.append(states[0])
         caches.append(cache)
     return np.stack(ys), tuple(states), caches
-
-
-def run_backward(cell, caches, dy, d_states_n, lost=None, steps=None):
-    """BPTT over the textbook's step backward, with what every step contributes.
-
-    Returns dx (T, N, D), the gradients of the initial states, the summed grads and
-    per_step[t], step t's own grads. ``lost`` names a carried gradient that the loop drops
-    ('h': dh = dy[t] only; 'c': dc stays dc_n; 'h0'/'c0': dh_next/dc_next start at zero
-    instead of dh_n/dc_n); ``steps`` the steps visited (default all); both model bugs."""
-    step_backward = functions(cell)[1]
-    T = len(caches)
-    d_next = [np.zeros_like(d) if lost == f"{s}0" else d for s, d in zip(cell.states, d_states_n)]
-    dx, grads, per_step = [None] * T, None, [None] * T
-    for t in reversed(range(T) if steps is None else steps):
-        carried = [d_n if lost == s else d for s, d, d_n in zip(cell.states, d_next, d_states_n)]
-        dh = dy[t] + (0 if lost == "h" else carried[0])
-        dx[t], *d_next, per_step[t] = step_backward(dh, *carried[1:], caches[t])
-        grads = dict(per_step[t]) if grads is None else {k: grads[k] + per_step[t][k]
-                                                          for k in grads}
-    first = next(d for d in dx if d is not None)
-    dx = np.stack([np.zeros_like(first) if d is None else d for d in dx])    # unvisited: 0
-    return dx, tuple(d_next), grads, per_step

@@ -57,9 +57,9 @@ Forward, one step:
   (4) c_t = f ⊙ c_{{t-1}} + i ⊙ g                            (N, H)
   (5) h_t = o ⊙ tanh(c_t)                                  (N, H)
 
-Backward, one step, given dh = ∂L/∂h_t and dc, the gradient reaching c_t from step t+1:
-  (5') do = dh ⊙ tanh(c_t);  dc_t = dc + dh ⊙ o ⊙ (1 − tanh²(c_t))
-  (4') di = dc_t ⊙ g;  df = dc_t ⊙ c_{{t-1}};  dg = dc_t ⊙ i;  dc_prev = dc_t ⊙ f
+Backward, one step, given dh = ∂L/∂h_t and dc_next, the gradient reaching c_t from step t+1:
+  (5') do = dh ⊙ tanh(c_t);  dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c_t))
+  (4') di = dc ⊙ g;  df = dc ⊙ c_{{t-1}};  dg = dc ⊙ i;  dc_prev = dc ⊙ f
   (3')(2') da = [di ⊙ i(1 − i) | df ⊙ f(1 − f) | dg ⊙ (1 − g²) | do ⊙ o(1 − o)]  (N, 4H)
   (1') dx = da W_ih;  dh_prev = da W_hh;
        dW_ih = daᵀ x_t;  dW_hh = daᵀ h_{{t-1}};  db_ih = db_hh = Σ_n da    (sum over the batch)
@@ -68,7 +68,8 @@ Sequence, t = 1..T:
   (6) h_t, c_t, cache_t = step_forward(x_t, h_{{t-1}}, c_{{t-1}});  y_t = h_t;  h_n, c_n = h_T, c_T
 BPTT, t = T..1. dh_next and dc_next are the gradients flowing back into h_t and c_t from step
 t+1; they start as dh_n and dc_n, the gradients of the final states:
-  (6') dh = dy_t + dh_next;  dx_t, dh_next, dc_next, grads_t = step_backward(dh, dc_next, cache_t)
+  (6') dh = dy_t + dh_next;
+       dx_t, dh_next, dc_next, grads_t = step_backward(dh, dc_next, cache_t)
   (7') dW_ih = Σ_t dW_ih of step t, and the same for W_hh, b_ih, b_hh: the same weights act
        at every step, so their gradients add up over time
 ''', "gru": '''\
@@ -155,11 +156,11 @@ def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     # H = h_prev.shape[1]; a's gate blocks: a[:, :H], a[:, H:2*H], a[:, 2*H:3*H], a[:, 3*H:]
     raise NotImplementedError("lstm_step_forward: write equations (1) to (5)")
 ''', '''\
-def lstm_step_backward(dh, dc, cache):
+def lstm_step_backward(dh, dc_next, cache):
     """Backward through one LSTM step, equations (5') to (1').
 
     dh (N, H): the whole gradient of the loss with respect to this step's h;
-    dc (N, H): the gradient reaching this step's c from step t+1.
+    dc_next (N, H): the gradient reaching this step's c from step t+1.
     Returns dx (N, D), dh_prev (N, H), dc_prev (N, H) and grads, a dict with this step's
     W_ih (4H, D), W_hh (4H, H), b_ih (4H,) and b_hh (4H,) gradients.
     """
@@ -274,12 +275,165 @@ def _cell(kind, source, **metadata):
     return cell
 
 
+# The notebooks show the equations of _DOCS rendered as LaTeX ($...$ and $$...$$, which GitHub
+# and Jupyter both render), followed by _DOCS's own plain text; tests/test_notebooks.py checks
+# that the two number the same equations in the same order.
+_LATEX = {"srn": r'''
+**Notation.** $N$ batch, $D$ input features, $H$ hidden units, $T$ time steps. Rows are
+examples, so a layer computes $x W^\top$ (`x @ W.T`). Weights in torch's layout:
+$W_{ih}$ $(H, D)$, $W_{hh}$ $(H, H)$, $b_{ih}$ $(H)$, $b_{hh}$ $(H)$; $x_t$ $(N, D)$,
+$h_t$ $(N, H)$, $h_0$ given.
+
+**Forward, one step:**
+
+$$
+\begin{array}{lll}
+\text{(1)} & a = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh} & (N, H) \\
+\text{(2)} & h_t = \tanh(a) & (N, H)
+\end{array}
+$$
+
+**Backward, one step,** given $dh = \partial L / \partial h_t$, the whole gradient of the loss
+with respect to $h_t$:
+
+$$
+\begin{array}{lll}
+\text{(2')} & da = dh \odot (1 - h_t^2) & \tanh' \text{ taken from the output } h_t \\
+\text{(1')} & dx = da \, W_{ih}; \quad dh_\text{prev} = da \, W_{hh} & \\
+ & dW_{ih} = da^\top x_t; \quad dW_{hh} = da^\top h_{t-1} & \\
+ & db_{ih} = db_{hh} = \textstyle\sum_n da & \text{sum over the batch}
+\end{array}
+$$
+
+**Sequence,** $t = 1, \dots, T$:
+
+- (3) `h_t, cache_t = step_forward(x_t, h_{t-1})`; $\; y_t = h_t$; $\; h_n = h_T$
+
+**BPTT,** $t = T, \dots, 1$. `dh_next` is the gradient flowing back into $h_t$ from step
+$t+1$; it starts as $dh_n$, the gradient of the final state:
+
+- (3') $dh = dy_t + dh_\text{next}$; then `dx_t, dh_next, grads_t = step_backward(dh, cache_t)`
+- (4') $dW_{ih} = \sum_t dW_{ih}^{(t)}$, the gradient of step $t$ summed over the steps, and
+  the same for $W_{hh}$, $b_{ih}$, $b_{hh}$: the same weights act at every step, so their
+  gradients add up over time
+''', "lstm": r'''
+**Notation.** $N$ batch, $D$ input features, $H$ hidden (cell) units, $T$ time steps. Rows are
+examples, so a layer computes $x W^\top$ (`x @ W.T`). Weights in torch's layout, gate blocks in
+torch's order $i \mid f \mid g \mid o$ (rows `0:H` of $W_{ih}$ are $i$, `H:2H` $f$, `2H:3H` $g$,
+`3H:4H` $o$): $W_{ih}$ $(4H, D)$, $W_{hh}$ $(4H, H)$, $b_{ih}$ $(4H)$, $b_{hh}$ $(4H)$;
+$x_t$ $(N, D)$, $h_t$ $(N, H)$, $c_t$ $(N, H)$. $\sigma(u) = 1 / (1 + e^{-u})$, and $\odot$ is
+the element-wise product.
+
+**Forward, one step:**
+
+$$
+\begin{array}{lll}
+\text{(1)} & a = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}
+  & (N, 4H), \text{ blocks } a_i, a_f, a_g, a_o \\
+\text{(2)} & i, f, o = \sigma(a_i), \sigma(a_f), \sigma(a_o) & (N, H) \text{ each} \\
+\text{(3)} & g = \tanh(a_g) & (N, H) \\
+\text{(4)} & c_t = f \odot c_{t-1} + i \odot g & (N, H) \\
+\text{(5)} & h_t = o \odot \tanh(c_t) & (N, H)
+\end{array}
+$$
+
+**Backward, one step,** given $dh = \partial L / \partial h_t$ and $dc$, the gradient reaching
+$c_t$ from step $t+1$:
+
+$$
+\begin{array}{lll}
+\text{(5')} & do = dh \odot \tanh(c_t); \quad dc_t = dc + dh \odot o \odot (1 - \tanh^2(c_t)) & \\
+\text{(4')} & di = dc_t \odot g; \quad df = dc_t \odot c_{t-1}; \quad dg = dc_t \odot i & \\
+ & dc_\text{prev} = dc_t \odot f & \\
+\text{(3')(2')} & da = \big[\, di \odot i(1 - i) \mid df \odot f(1 - f) \mid dg \odot (1 - g^2)
+  \mid do \odot o(1 - o) \,\big] & (N, 4H) \\
+\text{(1')} & dx = da \, W_{ih}; \quad dh_\text{prev} = da \, W_{hh} & \\
+ & dW_{ih} = da^\top x_t; \quad dW_{hh} = da^\top h_{t-1} & \\
+ & db_{ih} = db_{hh} = \textstyle\sum_n da & \text{sum over the batch}
+\end{array}
+$$
+
+**Sequence,** $t = 1, \dots, T$:
+
+- (6) `h_t, c_t, cache_t = step_forward(x_t, h_{t-1}, c_{t-1})`; $\; y_t = h_t$;
+  $\; h_n, c_n = h_T, c_T$
+
+**BPTT,** $t = T, \dots, 1$. `dh_next` and `dc_next` are the gradients flowing back into $h_t$
+and $c_t$ from step $t+1$; they start as $dh_n$ and $dc_n$, the gradients of the final states:
+
+- (6') $dh = dy_t + dh_\text{next}$; then
+  `dx_t, dh_next, dc_next, grads_t = step_backward(dh, dc_next, cache_t)`
+- (7') $dW_{ih} = \sum_t dW_{ih}^{(t)}$, the gradient of step $t$ summed over the steps, and
+  the same for $W_{hh}$, $b_{ih}$, $b_{hh}$: the same weights act at every step, so their
+  gradients add up over time
+''', "gru": r'''
+**Notation.** $N$ batch, $D$ input features, $H$ hidden units, $T$ time steps. Rows are
+examples, so a layer computes $x W^\top$ (`x @ W.T`). Weights in torch's layout, gate blocks in
+torch's order $r \mid z \mid n$ (rows `0:H` of $W_{ih}$ are $r$, `H:2H` $z$, `2H:3H` $n$):
+$W_{ih}$ $(3H, D)$, $W_{hh}$ $(3H, H)$, $b_{ih}$ $(3H)$, $b_{hh}$ $(3H)$; $x_t$ $(N, D)$,
+$h_t$ $(N, H)$. $\sigma(u) = 1 / (1 + e^{-u})$, and $\odot$ is the element-wise product.
+
+**Forward, one step:**
+
+$$
+\begin{array}{lll}
+\text{(1)} & gi = x_t W_{ih}^\top + b_{ih} & (N, 3H), \text{ blocks } gi_r, gi_z, gi_n \\
+\text{(2)} & gh = h_{t-1} W_{hh}^\top + b_{hh} & (N, 3H), \text{ blocks } gh_r, gh_z, gh_n \\
+\text{(3)} & r = \sigma(gi_r + gh_r); \quad z = \sigma(gi_z + gh_z) & (N, H) \text{ each} \\
+\text{(4)} & n = \tanh(gi_n + r \odot gh_n) & (N, H) \\
+\text{(5)} & h_t = (1 - z) \odot n + z \odot h_{t-1} & (N, H)
+\end{array}
+$$
+
+Torch applies the reset gate after the recurrent product, $r \odot (h W_{hn}^\top + b_{hn})$;
+the paper (Cho et al., 2014) has $(r \odot h) W_{hn}^\top$. The checker expects torch's form.
+
+**Backward, one step,** given $dh = \partial L / \partial h_t$, the whole gradient of the loss
+with respect to $h_t$:
+
+$$
+\begin{array}{lll}
+\text{(5')} & dn = dh \odot (1 - z); \quad dz = dh \odot (h_{t-1} - n) & \\
+ & dh_\text{prev} = dh \odot z & \text{(+ a term in (1'))} \\
+\text{(4')} & da_n = dn \odot (1 - n^2); \quad dr = da_n \odot gh_n & \\
+\text{(3')} & da_r = dr \odot r(1 - r); \quad da_z = dz \odot z(1 - z) & \\
+\text{(2')(1')} & dgi = \big[\, da_r \mid da_z \mid da_n \,\big] & (N, 3H) \\
+ & dgh = \big[\, da_r \mid da_z \mid r \odot da_n \,\big] & (N, 3H) \\
+ & dx = dgi \, W_{ih}; \quad dh_\text{prev} \mathrel{+}= dgh \, W_{hh} & \\
+ & dW_{ih} = dgi^\top x_t; \quad dW_{hh} = dgh^\top h_{t-1} & \\
+ & db_{ih} = \textstyle\sum_n dgi; \quad db_{hh} = \textstyle\sum_n dgh &
+\end{array}
+$$
+
+**Sequence,** $t = 1, \dots, T$:
+
+- (6) `h_t, cache_t = step_forward(x_t, h_{t-1})`; $\; y_t = h_t$; $\; h_n = h_T$
+
+**BPTT,** $t = T, \dots, 1$. `dh_next` is the gradient flowing back into $h_t$ from step
+$t+1$; it starts as $dh_n$, the gradient of the final state:
+
+- (6') $dh = dy_t + dh_\text{next}$; then `dx_t, dh_next, grads_t = step_backward(dh, cache_t)`
+- (7') $dW_{ih} = \sum_t dW_{ih}^{(t)}$, the gradient of step $t$ summed over the steps, and
+  the same for $W_{hh}$, $b_{ih}$, $b_{hh}$: the same weights act at every step, so their
+  gradients add up over time
+'''}
+
+
 def exercise_notebook(cell):
-    """``cell``'s exercise as a notebook (nbformat 4 JSON, without outputs): the equations,
+    """``cell``'s exercise as a notebook (nbformat 4 JSON, without outputs): the instructions
+    and the equations rendered as LaTeX, the same equations as the exercise file's plain text,
     one code cell per function (tagged "exercise"), and a last cell that runs the checker."""
     doc, imports, funcs, _ = exercise_parts(cell, notebook=True)
     title, _, rest = doc.partition("\n")
-    cells = [_cell("markdown", f"# {title}\n\n```text\n{rest.strip()}\n```"),
+    check = _CHECK_NOTEBOOK.format(module=_MODULES[cell])
+    equations = rest.strip().partition(check.strip())[2].strip()    # _DOCS after the instructions
+    instructions = (check.replace(f"minirnn/textbook/{_MODULES[cell]}.py",
+                                  f"`minirnn/textbook/{_MODULES[cell]}.py`")
+                    .replace("x[t]", "`x[t]`").replace("x_{t+1}", "$x_{t+1}$"))
+    cells = [_cell("markdown", f"# {title}\n\n{instructions}\n{_LATEX[cell]}"),
+             _cell("markdown", "The same equations in plain text, as the exercise file "
+                               f"(`minirnn exercise {cell}`) writes them:\n\n"
+                               f"```text\n{equations}\n```"),
              _cell("code", imports)]
     cells += [_cell("code", f, tags=["exercise"]) for f in funcs]
     cells += [_cell("markdown", "Check your functions (run this cell again after every fix):"),

@@ -10,25 +10,26 @@ Forward, for t = 1..T (or T..1 for the reverse direction):
   (3) r = σ(gi_r + gh_r);  z = σ(gi_z + gh_z)                 (N, H) each
   (4) n = φ(gi_n + r ⊙ gh_n)                                 (N, H)
   (5) h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}                        (N, H)
-  (6) with a mask m_t: a step with m_t = 0 keeps h_{t-1}; y_t = s_t ⊙ h_t, where s_t = m_t
+  (M1) with a mask m_t: a step with m_t = 0 keeps h_{t-1}; y_t = s_t ⊙ h_t, where s_t = m_t
        (lengths: outputs past the end are 0) or s_t = 1 from the first step with m_t = 1 on
        (a per-step mask: the kept h repeats the last unmasked output, 0 before the first)
-  (7) reset_after=False (Cho et al.): n = φ(gi_n + (r ⊙ h_{t-1}) W_hnᵀ + b_hn) instead of (4)
+  (R1) reset_after=False (Cho et al.): n = φ(gi_n + (r ⊙ h_{t-1}) W_hnᵀ + b_hn) instead of (4)
 
 Torch (like cuDNN) applies the reset gate *after* the recurrent product, r ⊙ (W_hn h + b_hn),
 where the paper (Cho et al., 2014) has W_hn (r ⊙ h): a different function, which is also why
 the GRU's two biases are not redundant in torch's form (b_hn sits inside the reset gate, b_in
-outside it); in the paper's form (7) they only appear summed.
+outside it); in the paper's form (R1) they only appear summed.
 
 Backward, given dy_t from above and dh_next flowing back from step t+1:
-  (6') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next); (1 − m_t) ⊙ (s_t ⊙ dy_t + dh_next) skips the step
+  (M1') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next); (1 − m_t) ⊙ (s_t ⊙ dy_t + dh_next) skips
+       the step
   (5') dn = dh ⊙ (1 − z);  dz = dh ⊙ (h_{t-1} − n);  dh_next ← dh ⊙ z  (+ the term in (1'))
   (4') da_n = dn ⊙ φ'(n);  dr = da_n ⊙ gh_n
   (3') da_r = dr ⊙ σ'(r);  da_z = dz ⊙ σ'(z)
   (1')(2') dgi = [da_r | da_z | da_n];  dgh = [da_r | da_z | da_n ⊙ r]
        dx_t = dgi W_ih;  dh_next += dgh W_hh
        dW_ih = Σ_t dgiᵀ x_t;  dW_hh = Σ_t dghᵀ h_{t-1};  db_ih = Σ dgi;  db_hh = Σ dgh
-  (7') reset_after=False, in place of (4') and the n block of (2'): da_n = dn ⊙ φ'(n);
+  (R1') reset_after=False, in place of (4') and the n block of (2'): da_n = dn ⊙ φ'(n);
        d(r ⊙ h) = da_n W_hn;  dr = d(r ⊙ h) ⊙ h_{t-1};  dh_next += d(r ⊙ h) ⊙ r;
        dgh_n = da_n, with dW_hn = Σ_t da_nᵀ (r ⊙ h_{t-1})
 
@@ -48,7 +49,7 @@ How the engine arranges this (the numbers are the textbook's, to rounding):
       K_r  = K_n ⊙ gh_n ⊙ σ'(r)             da_r   = dh ⊙ K_r                 (4')(3')
       K_hn = K_n ⊙ r                        dgh_n  = dh ⊙ K_hn                (2')
   one call for all four, and dh_next ← dh ⊙ z + dgh W_hh: six NumPy calls per step.
-  In Cho's form (7') d(r ⊙ h) = da_n W_hn comes between, so da_r waits for it.
+  In Cho's form (R1') d(r ⊙ h) = da_n W_hn comes between, so da_r waits for it.
 
 The readable version is minirnn/textbook/gru.py; the equation numbers refer to it. As in
 rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
@@ -77,7 +78,7 @@ class GRUCache:
     cell_activation: str
     reset_after: bool
     mask: Optional[np.ndarray]    # (T, N, 1) of 0/1, or None
-    output_mask: Optional[np.ndarray]   # (T, N, 1) s_t of (6), or None (then s_t = m_t)
+    output_mask: Optional[np.ndarray]   # (T, N, 1) s_t of (M1), or None (then s_t = m_t)
     reverse: bool
 
 
@@ -86,7 +87,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
                 reverse=False, keep_cache=True):
     """Run a GRU over a sequence.
 
-    x (T, N, D), h0 (N, H), mask and output_mask (T, N, 1) or None (see (6)).
+    x (T, N, D), h0 (N, H), mask and output_mask (T, N, 1) or None (see (M1)).
     Returns y (T, N, H), h_n (N, H) and the cache for ``gru_backward`` (None with
     ``keep_cache=False``: inference keeps no per-step state).
     """
@@ -106,7 +107,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
     W_in3 = np.ascontiguousarray((W_ih * scale).reshape(3, H, D).transpose(0, 2, 1))
     W_rec = (W_hh * scale).reshape(3, H, H).transpose(0, 2, 1)    # (3, H, H): h @ W_rec[k]
     W_rec3 = np.ascontiguousarray(W_rec if reset_after else W_rec[:2])
-    W_hnT = None if reset_after else np.ascontiguousarray(W_rec[2])   # (7) its own product
+    W_hnT = None if reset_after else np.ascontiguousarray(W_rec[2])   # (R1) its own product
     b_hn = np.zeros((N, H), dtype) + (0 if b_hh is None else b_hh[2 * H:])   # (2), per step
     S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T: the output, no copies
     if keep_cache:
@@ -117,7 +118,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
         blocks = [np.empty((4, N, H), dtype=dtype)] * T
         parts = [(blocks[0][:3], blocks[0][:2], *blocks[0])] * T
     views = list(zip(parts, h_in, h_out))                  # made once, not at every step
-    done = None if mask is None else mask == 0             # (6) the steps each row skips
+    done = None if mask is None else mask == 0             # (M1) the steps each row skips
     one = np.ones((2, N, H), dtype=dtype)                 # (faster than the scalar 1)
     phi = act.function(cell_activation, dtype, N * H)
     with np.errstate(over="ignore"):                       # sigmoid(-1000) = 1/(1+inf) = 0
@@ -145,19 +146,19 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sig
                 if reset_after:
                     np.multiply(r, ghn, out=n)             # (4) r ⊙ gh_n
                 else:
-                    np.multiply(r, h_prev, out=ghn)        # (7) r ⊙ h_{t-1}, kept
+                    np.multiply(r, h_prev, out=ghn)        # (R1) r ⊙ h_{t-1}, kept
                     np.matmul(ghn, W_hnT, out=n)
                     n += b_hn
                 n += gi[2]
-                phi(n, n)                                  # (4) or (7)
+                phi(n, n)                                  # (4) or (R1)
                 np.subtract(h_prev, n, out=h)              # (5) as n + z ⊙ (h_{t-1} − n)
                 h *= z
                 h += n
-                if done is not None:                       # (6) masked steps keep h
+                if done is not None:                       # (M1) masked steps keep h
                     np.copyto(h, h_prev, where=done[t])
     if output_mask is None:
         output_mask = mask
-    y = h_out if output_mask is None else h_out * output_mask      # (6) y_t = s_t ⊙ h_t
+    y = h_out if output_mask is None else h_out * output_mask      # (M1) y_t = s_t ⊙ h_t
     if not keep_cache:
         return y, final_state(S, reverse), None
     cache = GRUCache(x, S, gates, W_ih, W_hh, b_ih is not None, gate_activation,
@@ -185,8 +186,8 @@ def _local_derivatives(c, lo, hi, h_in):
         np.multiply(K_n, ghn, out=K_r)                     # (4') ⊙ gh_n
         np.multiply(K_n, r, out=K_hn)                      # (2') ⊙ r
     else:
-        np.copyto(K_r, h_prev)                             # (7') dr = d(r ⊙ h) ⊙ h_{t-1}
-        np.copyto(K_hn, r)                                 # (7') d(r ⊙ h) ⊙ r to dh_next
+        np.copyto(K_r, h_prev)                             # (R1') dr = d(r ⊙ h) ⊙ h_{t-1}
+        np.copyto(K_hn, r)                                 # (R1') d(r ⊙ h) ⊙ r to dh_next
     act.backprop(c.gate_activation, r, K_r)                # (3') ⊙ σ'(r)
     K = workspace("gru K", (L, 4, N, H), dtype)
     np.copyto(K, K4.transpose(1, 0, 2, 3))
@@ -223,8 +224,8 @@ def gru_backward(dy, dh_n, cache):
         G_gates = G.reshape(L, N, 4, H)                   # G[k] seen gate by gate
         for t in steps:
             k = t - lo
-            upstream(dy, s, t, dh_next, out=dh)            # (6') s_t ⊙ dy_t + dh_next
-            if c.mask is not None:                         # (6')
+            upstream(dy, s, t, dh_next, out=dh)            # (M1') s_t ⊙ dy_t + dh_next
+            if c.mask is not None:                         # (M1')
                 dh_skip = dh * (1 - c.mask[t])
                 dh *= c.mask[t]
             row = G[k]
@@ -236,12 +237,12 @@ def gru_backward(dy, dh_n, cache):
             else:
                 np.multiply(dh, K[k, 1], out=D4[1])        # (3') da_z
                 np.multiply(dh, K[k, 3], out=D4[3])        # (4') da_n
-                d_rh = D4[3] @ W_hn                        # (7') d(r ⊙ h)
-                np.multiply(d_rh, K[k, 0], out=D4[0])      # (7')(3') da_r
-                np.copyto(D4[2], D4[3])                    # (7') dgh_n = da_n
+                d_rh = D4[3] @ W_hn                        # (R1') d(r ⊙ h)
+                np.multiply(d_rh, K[k, 0], out=D4[0])      # (R1')(3') da_r
+                np.copyto(D4[2], D4[3])                    # (R1') dgh_n = da_n
                 np.copyto(G_gates[k], D4_rows)
                 np.matmul(row[:, :2 * H], c.W_hh[:2 * H], out=dh_next)   # (1') r and z
-                d_rh *= K[k, 2]                            # (7') d(r ⊙ h) ⊙ r
+                d_rh *= K[k, 2]                            # (R1') d(r ⊙ h) ⊙ r
                 dh_next += d_rh
             dh_next += dz_h                                # (5')
             if c.mask is not None:
@@ -256,7 +257,7 @@ def gru_backward(dy, dh_n, cache):
         dW_ih[2 * H:] += gi_n.T @ X
         if c.reset_after:                                  # dgh = da_r | da_z | r ⊙ da_n
             dW_hh += rows[:, :3 * H].T @ h_in[lo:hi].reshape(L * N, H)
-        else:                                              # (7') rows n: Σ da_nᵀ (r ⊙ h)
+        else:                                              # (R1') rows n: Σ da_nᵀ (r ⊙ h)
             dW_hh[:2 * H] += gi_rz.T @ h_in[lo:hi].reshape(L * N, H)
             dW_hh[2 * H:] += gi_n.T @ c.gates[lo:hi, 2].reshape(L * N, H)
         if c.has_bias:

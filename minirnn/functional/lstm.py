@@ -13,23 +13,24 @@ Forward, for t = 1..T (or T..1 for the reverse direction):
   (3) g = φ(a_g)                                           (N, H)
   (4) c_t = f ⊙ c_{t-1} + i ⊙ g                            (N, H)
   (5) h_t = o ⊙ φ(c_t)                                     (N, H)
-  (6) with a projection: h_t = (o ⊙ φ(c_t)) W_hrᵀ          (N, P)
-  (7) with a mask m_t: a step with m_t = 0 keeps h_{t-1}, c_{t-1}; y_t = s_t ⊙ h_t, where
+  (P1) with a projection: h_t = (o ⊙ φ(c_t)) W_hrᵀ          (N, P)
+  (M1) with a mask m_t: a step with m_t = 0 keeps h_{t-1}, c_{t-1}; y_t = s_t ⊙ h_t, where
        s_t = m_t (lengths: outputs past the end are 0) or s_t = 1 from the first step with
        m_t = 1 on (a per-step mask: the kept h repeats the last unmasked output)
-  (8) with peepholes: a_i += w_ci ⊙ c_{t-1} and a_f += w_cf ⊙ c_{t-1} before (2), and
+  (C1) with peepholes: a_i += w_ci ⊙ c_{t-1} and a_f += w_cf ⊙ c_{t-1} before (2), and
        a_o += w_co ⊙ c_t after (4): o looks at the new cell state
 
 Backward, given dy_t from above and dh_next, dc_next flowing back from step t+1 (they start
 as the gradients of h_n and c_n):
-  (7') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next); (1 − m_t) ⊙ dh and (1 − m_t) ⊙ dc_next skip the step
-  (6') with a projection: dW_hr += dhᵀ (o ⊙ φ(c_t));  dh ← dh W_hr          (N, P) -> (N, H)
+  (M1') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next); (1 − m_t) ⊙ dh and (1 − m_t) ⊙ dc_next skip
+       the step
+  (P1') with a projection: dW_hr += dhᵀ (o ⊙ φ(c_t));  dh ← dh W_hr          (N, P) -> (N, H)
   (5') do = dh ⊙ φ(c_t);  dc = dc_next + dh ⊙ o ⊙ φ'(c_t)
   (4') di = dc ⊙ g;  df = dc ⊙ c_{t-1};  dg = dc ⊙ i;  dc_next ← dc ⊙ f
   (2')(3') da = [di ⊙ σ'(a_i) | df ⊙ σ'(a_f) | dg ⊙ φ'(a_g) | do ⊙ σ'(a_o)]
   (1') dx_t = da W_ih;  dh_next ← da W_hh;
        dW_ih = Σ_t daᵀ x_t;  dW_hh = Σ_t daᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da
-  (8') with peepholes: da_o = do ⊙ σ'(a_o) first, and dc += da_o ⊙ w_co in (5');
+  (C1') with peepholes: da_o = do ⊙ σ'(a_o) first, and dc += da_o ⊙ w_co in (5');
        dc_next += da_i ⊙ w_ci + da_f ⊙ w_cf in (4');
        dw_ci = Σ da_i ⊙ c_{t-1};  dw_cf = Σ da_f ⊙ c_{t-1};  dw_co = Σ da_o ⊙ c_t  (Σ over t, n)
 
@@ -113,7 +114,7 @@ class LSTMCache:
     gate_activation: str
     cell_activation: str
     mask: Optional[np.ndarray]    # (T, N, 1) m_t of 0/1, or None
-    output_mask: Optional[np.ndarray]   # (T, N, 1) s_t of (7), or None
+    output_mask: Optional[np.ndarray]   # (T, N, 1) s_t of (M1), or None
     reverse: bool
 
 
@@ -123,7 +124,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
     """Run an LSTM over a sequence.
 
     x (T, N, D), h0 (N, P), c0 (N, H), w_ci, w_cf, w_co (H,) all three or none (peepholes,
-    (8)), mask and output_mask (T, N, 1) or None (see (7); output_mask None: s_t = m_t).
+    (C1)), mask and output_mask (T, N, 1) or None (see (M1); output_mask None: s_t = m_t).
     Returns y (T, N, P), h_n (N, P), c_n (N, H) and the cache for ``lstm_backward``, or None
     with ``keep_cache=False`` (inference: no per-step state is kept).
     """
@@ -140,7 +141,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
         bias = None if bias is None else bias * scale[:, 0]
     W_in4, W_rec4 = _by_gate(W_in), _by_gate(W_rec)        # (4, D, H), (4, P, H): "Layout"
     bias4 = None if bias is None else bias.reshape(4, 1, H)
-    W_hrT = None if W_hr is None else transposed(W_hr)     # (6) contiguous: faster matmul
+    W_hrT = None if W_hr is None else transposed(W_hr)     # (P1) contiguous: faster matmul
     S, h_in, h_out = state_buffer(h0, T, reverse)          # h_0..h_T: the output, no copies
     if keep_cache:
         gates = np.empty((T, 4, N, H), dtype=dtype)       # (2)(3) for every t, for backward
@@ -153,7 +154,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
         for k, t in enumerate(range(T - 1, -1, -1) if reverse else range(T)):
             c_in[t], c_out[t] = pair[k % 2], pair[1 - k % 2]
         pair[0] = c0
-    done = None if mask is None else mask == 0             # (7) the steps each row skips
+    done = None if mask is None else mask == 0             # (M1) the steps each row skips
     tc = np.empty((N, H), dtype=dtype)                    # φ(c_t), then o ⊙ φ(c_t)
     i_g = np.empty((N, H), dtype=dtype)                   # i ⊙ g
     one = np.ones((4, N, H), dtype=dtype)                 # (NumPy is faster with an array
@@ -179,7 +180,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
                     g -= one[0]
                 else:
                     if peep is not None:
-                        a[:2] += peep[:2] * c_prev         # (8) a_i, a_f see c_{t-1}
+                        a[:2] += peep[:2] * c_prev         # (C1) a_i, a_f see c_{t-1}
                     act.apply(gate_activation, a[:2])      # (2) i, f
                     act.apply(cell_activation, g)          # (3) g
                     if peep is None:
@@ -187,19 +188,19 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
                 np.multiply(f, c_prev, out=c)              # (4)
                 c += np.multiply(i, g, out=i_g)
                 if peep is not None:
-                    o += peep[2] * c                       # (8) a_o sees c_t
+                    o += peep[2] * c                       # (C1) a_o sees c_t
                     act.apply(gate_activation, o)          # (2) o
                 phi(c, tc)                                 # (5) φ(c_t)
                 if W_hr is None:
                     np.multiply(o, tc, out=h)              # (5)
                 else:
-                    np.matmul(np.multiply(o, tc, out=tc), W_hrT, out=h)   # (6)
-                if done is not None:                       # (7) masked steps keep the state
+                    np.matmul(np.multiply(o, tc, out=tc), W_hrT, out=h)   # (P1)
+                if done is not None:                       # (M1) masked steps keep the state
                     np.copyto(h, h_prev, where=done[t])
                     np.copyto(c, c_prev, where=done[t])
     if output_mask is None:
         output_mask = mask
-    y = h_out if output_mask is None else h_out * output_mask      # (7) y_t = s_t ⊙ h_t
+    y = h_out if output_mask is None else h_out * output_mask      # (M1) y_t = s_t ⊙ h_t
     h_n = final_state(S, reverse)
     if not keep_cache:
         return y, h_n, pair[T % 2].copy(), None
@@ -277,7 +278,7 @@ def lstm_backward(dy, dh_n, dc_n, cache):
     peep, W_hr, s = cc.peep, cc.W_hr, cc.output_mask
     dh_next = np.zeros((N, P), dtype) if dh_n is None else dh_n.copy()   # written in place
     dc_next = np.zeros((N, H), dtype) if dc_n is None else dc_n.copy()
-    dh = np.empty((N, P), dtype=dtype)                    # (7') dh of the current step
+    dh = np.empty((N, P), dtype=dtype)                    # (M1') dh of the current step
     B = np.empty((5, N, H), dtype=dtype)                  # da_i, da_f, da_g, da_o and dc
     ifg, oc, da_i, da_f, da_o, dc = B[:3], B[3:], B[0], B[1], B[3], B[4]
     dG_rows = B[:4].transpose(1, 0, 2)                    # da_i..da_o as (N, 4, H)
@@ -298,24 +299,24 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         dA_gates = dA.reshape(L, N, 4, H)                 # dA[k] seen gate by gate
         for t in steps:
             k = t - lo
-            upstream(dy, s, t, dh_next, out=dh)            # (7') s_t ⊙ dy_t + dh_next
-            if cc.mask is not None:                        # (7')
+            upstream(dy, s, t, dh_next, out=dh)            # (M1') s_t ⊙ dy_t + dh_next
+            if cc.mask is not None:                        # (M1')
                 m = cc.mask[t]
                 dh_skip, dc_skip = dh * (1 - m), dc_next * (1 - m)
                 dh *= m
                 dc_next *= m
             dhc = dh                                       # dh as the cell sees it, (N, H)
-            if W_hr is not None:                           # (6')
+            if W_hr is not None:                           # (P1')
                 dHp[k] = dh
                 dhc = dh @ W_hr
             np.multiply(dhc, K_oc[k], out=oc)              # (5')(2') da_o; (5') dh ⊙ K_c
             dc += dc_next                                  # (5') dc
             if peep is not None:
-                dc += da_o * peep[2]                       # (8')
+                dc += da_o * peep[2]                       # (C1')
             np.multiply(dc, K_ifg[k], out=ifg)             # (4')(2')(3') da_i, da_f, da_g
             np.multiply(dc, F[k], out=dc_next)             # (4') carried to step t−1
             if peep is not None:
-                dc_next += da_i * peep[0]                  # (8')
+                dc_next += da_i * peep[0]                  # (C1')
                 dc_next += da_f * peep[1]
             np.copyto(dA_gates[k], dG_rows)                # (1') the products need da as
             np.matmul(dA[k], cc.W_hh, out=dh_next)         #   one (N, 4H) row block
@@ -328,10 +329,10 @@ def lstm_backward(dy, dh_n, dc_n, cache):
         grads["W_hh"] += rows.T @ h_in[lo:hi].reshape(L * N, P)
         if cc.has_bias:
             db += rows.sum(axis=0)
-        if W_hr is not None:                               # (6') Σ_t dhᵀ (o ⊙ φ(c_t))
+        if W_hr is not None:                               # (P1') Σ_t dhᵀ (o ⊙ φ(c_t))
             np.multiply(cc.gates[lo:hi, 3], tc, out=tc)
             grads["W_hr"] += dHp.reshape(L * N, P).T @ tc.reshape(L * N, H)
-        if peep is not None:                               # (8') Σ over t and n
+        if peep is not None:                               # (C1') Σ over t and n
             dA4 = dA.reshape(L, N, 4, H)
             dpeep[0] += np.einsum("tnh,tnh->h", dA4[:, :, 0], c_in[lo:hi])
             dpeep[1] += np.einsum("tnh,tnh->h", dA4[:, :, 1], c_in[lo:hi])
@@ -346,7 +347,7 @@ def lstm_backward(dy, dh_n, dc_n, cache):
 def lstm_gates(cache):
     """The gates of an ``lstm_forward``, for inspection (a copy: the cache stays as it is).
 
-    A dict of arrays i, f, g, o (after their activations) and c (c_t, after (7)), each
+    A dict of arrays i, f, g, o (after their activations) and c (c_t, after (M1)), each
     (T, N, H), in input time order: index t is the step that read x[t], for reverse too.
     The cache keeps the gates as (T, 4, N, H) in the order i, f, g, o (see Layout above) and
     c_t in the state buffer C (T+1, N, H), whose first or last row is c_0.

@@ -7,13 +7,15 @@ identity).
 Forward, for t = 1..T (or T..1 for the reverse direction of a bidirectional layer):
   (1) a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, H)
   (2) h_t = φ(a_t)                                            (N, H)
-  (3) with a mask: h_t ← m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = s_t ⊙ h_t, where s_t = m_t
-       (lengths: outputs past the end are 0) or s_t = 1 from the first step with m_t = 1 on
-       (a per-step mask: the kept h repeats the last unmasked output, 0 before the first)
+  (M1) with a mask: h_t ← m_t ⊙ h_t + (1 − m_t) ⊙ h_{t-1};  y_t = s_t ⊙ h_t, where
+       s_t = m_t (lengths: outputs past the end are 0) or s_t = 1 from the first step with
+       m_t = 1 on (a per-step mask: the kept h repeats the last unmasked output, 0 before the
+       first)
 
 Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t from step t+1
 (it starts as the gradient of h_n):
-  (3') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next);  (1 − m_t) ⊙ (s_t ⊙ dy_t + dh_next) skips the step
+  (M1') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next);  (1 − m_t) ⊙ (s_t ⊙ dy_t + dh_next) skips
+       the step
   (2') da_t = dh ⊙ φ'(a_t)                    φ' from the output: tanh' = 1 − h², relu' = [h > 0]
   (1') dx_t = da_t W_ih;  dh_next ← da_t W_hh  (the gradient carried to step t−1)
        dW_ih = Σ_t da_tᵀ x_t;  dW_hh = Σ_t da_tᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da_t
@@ -42,7 +44,7 @@ class RNNCache:
     has_bias: bool
     nonlinearity: str
     mask: Optional[np.ndarray]    # (T, N, 1) m_t of 0/1, or None when no step is skipped
-    output_mask: Optional[np.ndarray]   # (T, N, 1) s_t of (3), or None
+    output_mask: Optional[np.ndarray]   # (T, N, 1) s_t of (M1), or None
     reverse: bool
 
 
@@ -50,7 +52,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
                 mask=None, reverse=False, *, output_mask=None, keep_cache=True):
     """Run an SRN over a sequence.
 
-    x (T, N, D), h0 (N, H), mask and output_mask (T, N, 1) or None (see (3); output_mask
+    x (T, N, D), h0 (N, H), mask and output_mask (T, N, 1) or None (see (M1); output_mask
     None means s_t = m_t).
     Returns y (T, N, H) outputs, h_n (N, H) final state, and the cache for ``rnn_backward``
     (None with ``keep_cache=False``).
@@ -69,11 +71,11 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
             h = np.matmul(h_in[t], W_hhT, out=h_out[t])    # (1) recurrent half, into the buffer
             h += A[t - lo]                                 # (1) a_t, in place
             act.apply(nonlinearity, h)                     # (2) h_t = φ(a_t), in place
-            if mask is not None:                           # (3) masked steps keep h
+            if mask is not None:                           # (M1) masked steps keep h
                 np.copyto(h, h_in[t], where=mask[t] == 0)
     if output_mask is None:
         output_mask = mask
-    y = h_out if output_mask is None else h_out * output_mask      # (3) y_t = s_t ⊙ h_t
+    y = h_out if output_mask is None else h_out * output_mask      # (M1) y_t = s_t ⊙ h_t
     cache = None if not keep_cache else RNNCache(x, S, W_ih, W_hh, b_ih is not None,
                                                  nonlinearity, mask, output_mask, reverse)
     return y, final_state(S, reverse), cache
@@ -93,8 +95,8 @@ def rnn_backward(dy, dh_n, cache):
     dh_next = np.zeros((N, H), c.S.dtype) if dh_n is None else dh_n    # carried back into h_t
     for t in reversed(time_steps(T, c.reverse)):
         da = dA[t]                                         # holds dh until (2') turns it into da
-        upstream(dy, c.output_mask, t, dh_next, out=da)    # (3') s_t ⊙ dy_t + dh_next
-        if c.mask is not None:                             # (3')
+        upstream(dy, c.output_mask, t, dh_next, out=da)    # (M1') s_t ⊙ dy_t + dh_next
+        if c.mask is not None:                             # (M1')
             dh_skip = da * (1 - c.mask[t])
             da *= c.mask[t]
         act.backprop(c.nonlinearity, h_out[t], da)         # (2') φ' from the kept h_t

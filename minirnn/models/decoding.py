@@ -24,6 +24,9 @@ import numpy as np
 from .. import _config
 from ..functional.loss import log_softmax
 from ..nn import _checks
+from .seq2seq import check_source_ids
+
+MAX_BEAM = 1000             # every step holds N * beam_size * V scores, and sorts them
 
 
 def length_penalty(length, alpha):
@@ -37,16 +40,19 @@ def beam_search(model, src_ids, src_lengths, bos_id, eos_id, max_len, beam_size=
 
     model : an EncoderDecoder (anything with start, step, select_state, select_memory)
     src_ids (N, S) int, src_lengths (N,) or None; bos_id, eos_id target ids; max_len >= 1
-    beam_size >= 1; alpha >= 0, the length-penalty exponent.
+    beam_size in 1..MAX_BEAM (1,000); alpha >= 0, the length-penalty exponent.
     Returns ids (N, steps) int64 (each row ends at its first ``eos_id``, padded with it, or
     runs to max_len) and scores (N,), the winners' length-normalised log-probabilities.
     """
     where = "beam_search"
     max_len = _checks.positive_int(max_len, "max_len")
     k = _checks.positive_int(beam_size, "beam_size")
+    if k > MAX_BEAM:
+        raise ValueError(f"{where}: expected beam_size in 1..{MAX_BEAM}, got {beam_size} (each "
+                         f"step scores N * beam_size * V candidates)")
     alpha = _checks.real(alpha, "alpha", where, low=0)
     model.check_ids(bos_id, eos_id, where)
-    src_ids = np.asarray(src_ids)
+    src_ids = check_source_ids(src_ids, where)
     N = src_ids.shape[0]
     with _config.no_grad():
         memory, state = model.start(src_ids, src_lengths)

@@ -13,7 +13,7 @@ BPTT ends in the gradient of its initial state, which is exactly the gradient of
 encoder's final state -- so the encoder is trained through it; with attention the encoder's
 outputs get a gradient too, from the keys and values.
 
-Why the output combination (Luong et al. 2015) rather than Bahdanau's input feeding (the
+Why the output combination (Luong et al. 2015) rather than their input feeding (§3.3, the
 context concatenated to the next step's input): the queries are then the decoder's outputs,
 all known after one pass of the decoder layer, so attention runs for every step at once
 (minirnn/functional/attention.py) and the backward is the layer's backward plus attention's,
@@ -107,6 +107,18 @@ class AdditiveAttention(Module):
         for name, g in grads.items():
             getattr(self, name).grad += g
         return dq, dk, du
+
+
+def check_source_ids(src_ids, where):
+    """``src_ids`` as an (N, S) integer array, one row of ids per source: TypeError for floats
+    (even 2.0: truncating 4.9 would pick another id), ValueError for another rank or an
+    empty axis (a single source is one row: ``src_ids[None]``)."""
+    src_ids = _checks.int_array(src_ids, "src_ids", where)
+    if src_ids.ndim != 2 or 0 in src_ids.shape:
+        hint = " (one source: pass it as one row, ids[None])" if src_ids.ndim == 1 else ""
+        raise ValueError(f"{where}: expected src_ids of shape (N, S) with N, S >= 1, got "
+                         f"shape {src_ids.shape}{hint}")
+    return src_ids
 
 
 class EncoderDecoder(Module):
@@ -224,13 +236,13 @@ class EncoderDecoder(Module):
     def greedy_decode(self, src_ids, src_lengths, bos_id, eos_id, max_len):
         """Most likely token at each step, fed back in. Returns ids (N, steps), steps <= max_len;
         a row's tokens after its first ``eos_id`` are meaningless (decode stops there).
-        bos_id and eos_id are target ids: integers in [0, tgt_vocab_size) (a float such as 1.0
+        src_ids must be (N, S) integers (``check_source_ids``); bos_id and eos_id are target ids: integers in [0, tgt_vocab_size) (a float such as 1.0
         is a TypeError, not truncated). With attention, ``last_attention`` holds the weights
         of every step, (N, steps, S)."""
         where = "EncoderDecoder.greedy_decode"
         max_len = _checks.positive_int(max_len, "max_len")
         self.check_ids(bos_id, eos_id, where)
-        src_ids = np.asarray(src_ids)
+        src_ids = check_source_ids(src_ids, where)
         N = src_ids.shape[0]
         out, weights = [], []
         with _config.no_grad():

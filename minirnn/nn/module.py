@@ -14,6 +14,7 @@ free: single modules (cells, layers, Linear, the loss) may be called T times and
 back-propagated T times, calls made inside another module's forward share their top-level
 call, and a model meant to be unrolled by hand sets ``stacked_calls = True``.
 """
+import collections.abc
 from collections import OrderedDict
 
 import numpy as np
@@ -209,8 +210,13 @@ class Module:
         """Copy arrays into the parameters, in this module's dtype.
 
         Missing or unexpected keys raise StateDictError (a KeyError) (unless ``strict=False``); a wrong shape
-        always raises ValueError. Nothing is changed unless every check passes.
+        always raises ValueError; anything but a mapping (None, a list) is a TypeError.
+        Nothing is changed unless every check passes.
         """
+        if not isinstance(mapping, collections.abc.Mapping):      # as torch, which says so too
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a mapping of "
+                            f"parameter names to arrays (such as state_dict() returns), got "
+                            f"{type(mapping).__name__}")
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in mapping]
         unexpected = [k for k in mapping if k not in params]

@@ -63,11 +63,12 @@ class RNNBase(Module):
         self.batch_first = bool(batch_first)
         self.dropout = _checks.probability(dropout, "dropout")
         self.bidirectional = bool(bidirectional)
-        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+        if (isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer))
+                or proj_size < 0):
             raise ValueError(f"expected proj_size to be a non-negative integer, got {proj_size!r}")
         if proj_size and proj_size >= hidden_size:
             raise ValueError(f"expected proj_size < hidden_size ({hidden_size}), got {proj_size}")
-        self.proj_size = proj_size
+        proj_size = self.proj_size = int(proj_size)
         self.dtype = _config.resolve_dtype(dtype)
         self._rng = _config.resolve_rng(rng)
         self.num_directions = 2 if bidirectional else 1
@@ -94,6 +95,20 @@ class RNNBase(Module):
             import warnings
             warnings.warn(f"{name}: dropout={dropout} has no effect with num_layers=1 "
                           f"(it applies between layers)", stacklevel=2)
+
+    def get_config(self):
+        """The constructor arguments as plain data (``type(m)(**m.get_config())`` rebuilds the
+        layer); checkpoints record it, so a saved layer says which options it was built with."""
+        config = dict(input_size=self.input_size, hidden_size=self.hidden_size,
+                      num_layers=self.num_layers, bias=self.bias, batch_first=self.batch_first,
+                      dropout=self.dropout, bidirectional=self.bidirectional)
+        config.update(self._options())
+        config["dtype"] = self.dtype.name
+        return config
+
+    def _options(self):
+        """The options beyond those every layer has (see ``get_config``)."""
+        return {}
 
     def _suffixes(self, layer):
         return [f"_l{layer}"] + ([f"_l{layer}_reverse"] if self.bidirectional else [])
@@ -351,6 +366,9 @@ class RNN(RNNBase):
         s = super().extra_repr()
         return s + ("" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}")
 
+    def _options(self):
+        return {"nonlinearity": self.nonlinearity}
+
     def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         W_ih, W_hh, b_ih, b_hh, _ = weights
         y, h, cache = K.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, self.nonlinearity,
@@ -389,6 +407,10 @@ class GRU(RNNBase):
     def extra_repr(self):
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False") + \
             _activation_repr(self)
+
+    def _options(self):
+        return {"reset_after": self.reset_after, "gate_activation": self.gate_activation,
+                "cell_activation": self.cell_activation}
 
     def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         W_ih, W_hh, b_ih, b_hh, _ = weights
@@ -438,6 +460,10 @@ class LSTM(RNNBase):
     def extra_repr(self):
         return super().extra_repr() + (", peephole=True" if self.peephole else "") + \
             _activation_repr(self)
+
+    def _options(self):
+        return {"proj_size": self.proj_size, "peephole": self.peephole,
+                "gate_activation": self.gate_activation, "cell_activation": self.cell_activation}
 
     def _direction_forward(self, K, x, h0, c0, weights, masks, reverse, peepholes):
         return K.lstm_forward(x, h0, c0, *weights, gate_activation=self.gate_activation,

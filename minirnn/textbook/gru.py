@@ -1,184 +1,133 @@
-"""GRU, torch's form or Cho et al.'s: one step, its backward step, and BPTT over a sequence.
+"""GRU in torch's form: one step, its backward, and BPTT over a sequence.
 
-Notation. N batch, D input features, H hidden units, T time steps. Gate blocks in torch order
-r | z | n: W_ih (3H, D), W_hh (3H, H), b_ih (3H,), b_hh (3H,). x_t (N, D), h_t (N, H).
-σ is the gate activation (sigmoid; or hard_sigmoid, step, tanh, relu, identity), φ the cell
-activation (tanh; or identity, relu, sigmoid, hard_sigmoid); the defaults give torch's GRU.
-With a mask, m_t (N, 1) is 0 at the steps a sequence skips (after its end, with lengths).
+The standard GRU only, as torch.nn.GRU computes it by default: sigmoid gates, tanh, both
+biases, the reset gate applied after the recurrent product. The options (Cho et al.'s
+reset_after=False, other activations, no bias, masks and lengths, the reverse direction)
+are this core plus a few lines each, in minirnn/textbook/variants/gru.py.
 
-Forward, for t = 1..T (or T..1 for the reverse direction):
-  (1) gi = x_t W_ihᵀ + b_ih                                  (N, 3H), blocks gi_r gi_z gi_n
-  (2) gh = h_{t-1} W_hhᵀ + b_hh                              (N, 3H), blocks gh_r gh_z gh_n
-  (3) r = σ(gi_r + gh_r);  z = σ(gi_z + gh_z)                 (N, H) each
-  (4) n = φ(gi_n + r ⊙ gh_n)                                 (N, H)
-  (5) h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}                        (N, H)
-  (6) with a mask m_t: a step with m_t = 0 keeps h_{t-1}; y_t = s_t ⊙ h_t, where s_t = m_t
-       (lengths: outputs past the end are 0) or s_t = 1 from the first step with m_t = 1 on
-       (a per-step mask: the kept h repeats the last unmasked output, 0 before the first)
-  (7) reset_after=False (Cho et al.): n = φ(gi_n + (r ⊙ h_{t-1}) W_hnᵀ + b_hn) instead of (4)
+Notation. N batch, D input features, H hidden units, T time steps. Rows are examples, so a
+layer computes x Wᵀ (x @ W.T). Weights in torch's layout, gate blocks in torch's order
+r | z | n (rows 0:H of W_ih are r, H:2H z, 2H:3H n):
+  W_ih (3H, D), W_hh (3H, H), b_ih (3H,), b_hh (3H,);  x_t (N, D), h_t (N, H).
+σ(u) = 1 / (1 + exp(−u)), and ⊙ is the element-wise product.
 
-Torch (like cuDNN) applies the reset gate *after* the recurrent product, r ⊙ (W_hn h + b_hn),
-where the paper (Cho et al., 2014) has W_hn (r ⊙ h): a different function, which is also why
-the GRU's two biases are not redundant in torch's form (b_hn sits inside the reset gate, b_in
-outside it); in the paper's form (7) they only appear summed.
+Forward, one step:
+  (1) gi = x_t W_ihᵀ + b_ih                                (N, 3H), blocks gi_r gi_z gi_n
+  (2) gh = h_{t-1} W_hhᵀ + b_hh                            (N, 3H), blocks gh_r gh_z gh_n
+  (3) r = σ(gi_r + gh_r);  z = σ(gi_z + gh_z)              (N, H) each
+  (4) n = tanh(gi_n + r ⊙ gh_n)                            (N, H)
+  (5) h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}                      (N, H)
+Torch applies the reset gate after the recurrent product, r ⊙ (h W_hnᵀ + b_hn); the paper
+(Cho et al., 2014) has (r ⊙ h) W_hnᵀ. The checker expects torch's form.
 
-Backward, given dy_t from above and dh_next flowing back from step t+1:
-  (6') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next); (1 − m_t) ⊙ (s_t ⊙ dy_t + dh_next) skips the step
-  (5') dn = dh ⊙ (1 − z);  dz = dh ⊙ (h_{t-1} − n);  dh_next ← dh ⊙ z  (+ the term in (1'))
-  (4') da_n = dn ⊙ φ'(n);  dr = da_n ⊙ gh_n
-  (3') da_r = dr ⊙ σ'(r);  da_z = dz ⊙ σ'(z)
-  (1')(2') dgi = [da_r | da_z | da_n];  dgh = [da_r | da_z | da_n ⊙ r]
-       dx_t = dgi W_ih;  dh_next += dgh W_hh
-       dW_ih = Σ_t dgiᵀ x_t;  dW_hh = Σ_t dghᵀ h_{t-1};  db_ih = Σ dgi;  db_hh = Σ dgh
-  (7') reset_after=False, in place of (4') and the n block of (2'): da_n = dn ⊙ φ'(n);
-       d(r ⊙ h) = da_n W_hn;  dr = d(r ⊙ h) ⊙ h_{t-1};  dh_next += d(r ⊙ h) ⊙ r;
-       dgh_n = da_n, with dW_hn = Σ_t da_nᵀ (r ⊙ h_{t-1})
+Backward, one step, given dh = ∂L/∂h_t, the whole gradient of the loss with respect to h_t:
+  (5') dn = dh ⊙ (1 − z);  dz = dh ⊙ (h_{t-1} − n);  dh_prev = dh ⊙ z (+ a term in (1'))
+  (4') da_n = dn ⊙ (1 − n²);  dr = da_n ⊙ gh_n
+  (3') da_r = dr ⊙ r(1 − r);  da_z = dz ⊙ z(1 − z)
+  (2')(1') dgi = [da_r | da_z | da_n];  dgh = [da_r | da_z | r ⊙ da_n]        (N, 3H) each
+       dx = dgi W_ih;  dh_prev += dgh W_hh;
+       dW_ih = dgiᵀ x_t;  dW_hh = dghᵀ h_{t-1};  db_ih = Σ_n dgi;  db_hh = Σ_n dgh
 
-The engine, minirnn/functional/gru.py, computes the same numbers, arranged another way;
-tests/test_tiers.py checks that they agree.
+Sequence, t = 1..T:
+  (6) h_t, cache_t = step_forward(x_t, h_{t-1});  y_t = h_t;  h_n = h_T
+BPTT, t = T..1. dh_next is the gradient flowing back into h_t from step t+1; it starts as
+dh_n, the gradient of the final state:
+  (6') dh = dy_t + dh_next;  dx_t, dh_next, grads_t = step_backward(dh, cache_t)
+  (7') dW_ih = Σ_t dW_ih of step t, and the same for W_hh, b_ih, b_hh: the same weights act
+       at every step, so their gradients add up over time
+
+With r inside the product's bias term, the GRU's two biases are not redundant in torch's form
+(b_hn sits inside the reset gate, b_in outside it). The engine, minirnn/functional/gru.py,
+computes the same numbers arranged for speed; tests/test_tiers.py checks that the two agree.
 """
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
-from . import activations as act
-from .rnn import SequenceCache, masked_output
+from .activations import sigmoid
 
 
 @dataclass
 class GRUStepCache:
-    """What gru_step_backward needs from one gru_step_forward (arrays kept, not copied)."""
+    """What gru_step_backward needs from gru_step_forward (arrays kept, not copied)."""
     x: np.ndarray                 # (N, D) x_t
     h_prev: np.ndarray            # (N, H) h_{t-1}
-    r: np.ndarray                 # (N, H) each: the gates after (3) and (4)
+    r: np.ndarray                 # (N, H) each: the gates of (3) and (4)
     z: np.ndarray
     n: np.ndarray
-    gh_n: np.ndarray              # (N, H) h_{t-1} W_hnᵀ + b_hn, the term r multiplies (4)
-    rh: Optional[np.ndarray]      # (N, H) r ⊙ h_{t-1} with reset_after=False (7), else None
+    gh_n: np.ndarray              # (N, H) h_{t-1} W_hnᵀ + b_hn, the term r multiplies in (4)
     W_ih: np.ndarray              # (3H, D)
     W_hh: np.ndarray              # (3H, H)
-    has_bias: bool
-    gate_activation: str
-    cell_activation: str
 
 
-def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, *, gate_activation="sigmoid",
-                     cell_activation="tanh", reset_after=True):
-    """One GRU step, equations (1) to (5), or (7) in place of (4) with reset_after=False.
+def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """One GRU step, equations (1) to (5).
 
-    x (N, D), h_prev (N, H), W_ih (3H, D), W_hh (3H, H), b_ih (3H,) and b_hh (3H,) or both None.
+    x (N, D), h_prev (N, H), W_ih (3H, D), W_hh (3H, H), b_ih (3H,), b_hh (3H,).
     Returns h (N, H) and a GRUStepCache for ``gru_step_backward``.
     """
-    sigma = act.function(gate_activation, "gate_activation")     # σ: sigmoid by default
-    phi = act.function(cell_activation, "cell_activation")       # φ: tanh by default
     H = h_prev.shape[1]
-    gi = x @ W_ih.T + (0 if b_ih is None else b_ih)           # (1) without biases, b = 0
-    gh = h_prev @ W_hh.T + (0 if b_hh is None else b_hh)      # (2)
-    r = sigma(gi[:, :H] + gh[:, :H])                          # (3)
-    z = sigma(gi[:, H:2 * H] + gh[:, H:2 * H])                # (3)
-    rh = None
-    if reset_after:                                           # torch's form
-        gh_n = gh[:, 2 * H:]
-        n = phi(gi[:, 2 * H:] + r * gh_n)                     # (4)
-    else:                                                     # Cho et al.: reset, then multiply
-        rh = r * h_prev                                       # (7)
-        gh_n = rh @ W_hh[2 * H:].T + (0 if b_hh is None else b_hh[2 * H:])   # (7)
-        n = phi(gi[:, 2 * H:] + gh_n)                         # (7)
-    h = (1 - z) * n + z * h_prev                              # (5)
-    return h, GRUStepCache(x, h_prev, r, z, n, gh_n, rh, W_ih, W_hh, b_ih is not None,
-                           gate_activation, cell_activation)
+    gi = x @ W_ih.T + b_ih                                           # (1)
+    gh = h_prev @ W_hh.T + b_hh                                      # (2)
+    r = sigmoid(gi[:, :H] + gh[:, :H])                               # (3)
+    z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])                     # (3)
+    gh_n = gh[:, 2 * H:]                                             # (2) its n block
+    n = np.tanh(gi[:, 2 * H:] + r * gh_n)                            # (4)
+    h = (1 - z) * n + z * h_prev                                     # (5)
+    return h, GRUStepCache(x, h_prev, r, z, n, gh_n, W_ih, W_hh)
 
 
 def gru_step_backward(dh, cache):
-    """Backward through one GRU step, equations (5') to (1') (and (7') for reset_after=False).
+    """Backward through one GRU step, equations (5') to (1'): (5) to (1) in reverse.
 
-    dh (N, H): the whole gradient of the loss with respect to this step's h.
-    Returns dx (N, D), dh_prev (N, H) and grads, a dict of this step's parameter gradients:
-    W_ih (3H, D), W_hh (3H, H), and b_ih (3H,), b_hh (3H,) when the step had biases.
+    dh (N, H): the whole gradient of the loss with respect to this step's h_t.
+    Returns dx (N, D), dh_prev (N, H) and grads, a dict with this step's
+    W_ih (3H, D), W_hh (3H, H), b_ih (3H,) and b_hh (3H,) gradients.
     """
-    s = cache
-    H = s.h_prev.shape[1]
-    dsigma, dphi = act.derivative(s.gate_activation), act.derivative(s.cell_activation)
-    dn = dh * (1 - s.z)                                       # (5')
-    dz = dh * (s.h_prev - s.n)                                # (5')
-    da_n = dn * dphi(s.n)                                     # (4')
-    dh_prev = dh * s.z                                        # (5')
-    if s.rh is None:
-        dr = da_n * s.gh_n                                    # (4')
-    else:
-        d_rh = da_n @ s.W_hh[2 * H:]                          # (7') d(r ⊙ h)
-        dr = d_rh * s.h_prev                                  # (7')
-        dh_prev = dh_prev + d_rh * s.r                        # (7')
-    da_r, da_z = dr * dsigma(s.r), dz * dsigma(s.z)           # (3')
-    dgi = np.concatenate([da_r, da_z, da_n], axis=1)          # (1')(2')
-    dx = dgi @ s.W_ih                                         # (1')
-    if s.rh is None:
-        dgh = np.concatenate([da_r, da_z, da_n * s.r], axis=1)    # (1')(2')
-        dh_prev = dh_prev + dgh @ s.W_hh                      # (1')
-        dW_hh = dgh.T @ s.h_prev                              # (1')
-    else:
-        dgh = np.concatenate([da_r, da_z, da_n], axis=1)      # (2') and (7') dgh_n = da_n
-        dh_prev = dh_prev + dgh[:, :2 * H] @ s.W_hh[:2 * H]   # (1') through r and z
-        dW_hh = np.concatenate([dgh[:, :2 * H].T @ s.h_prev, da_n.T @ s.rh])   # (1') and (7')
-    grads = {"W_ih": dgi.T @ s.x, "W_hh": dW_hh}              # (1')
-    if s.has_bias:
-        grads["b_ih"], grads["b_hh"] = dgi.sum(axis=0), dgh.sum(axis=0)   # (1')
+    r, z, n = cache.r, cache.z, cache.n
+    dn = dh * (1 - z)                                                # (5')
+    dz = dh * (cache.h_prev - n)                                     # (5')
+    dh_prev = dh * z                                                 # (5')
+    da_n = dn * (1 - n ** 2)                                         # (4')
+    dr = da_n * cache.gh_n                                           # (4')
+    da_r, da_z = dr * r * (1 - r), dz * z * (1 - z)                  # (3')
+    dgi = np.concatenate([da_r, da_z, da_n], axis=1)                 # (2')(1')
+    dgh = np.concatenate([da_r, da_z, r * da_n], axis=1)             # (2')(1')
+    dx = dgi @ cache.W_ih                                            # (1')
+    dh_prev = dh_prev + dgh @ cache.W_hh                             # (1')
+    grads = {"W_ih": dgi.T @ cache.x, "W_hh": dgh.T @ cache.h_prev,  # (1')
+             "b_ih": dgi.sum(axis=0), "b_hh": dgh.sum(axis=0)}       # (1')
     return dx, dh_prev, grads
 
 
-def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, *, gate_activation="sigmoid",
-                cell_activation="tanh", reset_after=True, mask=None, output_mask=None,
-                reverse=False, keep_cache=True):
-    """Run a GRU over a sequence: the step of (1) to (5), T times.
+def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """Run the GRU over a sequence, equation (6): gru_step_forward for t = 0..T-1.
 
-    x (T, N, D), h0 (N, H), W_ih (3H, D), W_hh (3H, H), b_ih (3H,) and b_hh (3H,) or both
-    None, activations and reset_after as for ``gru_step_forward``, mask and output_mask
-    (T, N, 1) of 0/1 or None (m_t and s_t of (6); output_mask None means s_t = m_t),
-    reverse: run t = T−1..0.
-    Returns y (T, N, H), h_n (N, H) and a SequenceCache for ``gru_backward`` (None with
-    ``keep_cache=False``: inference needs no backward).
+    x (T, N, D), h0 (N, H), weights as for ``gru_step_forward``.
+    Returns y (T, N, H) (y[t] is the h computed from x[t]), h_n (N, H) (the h after the last
+    step) and caches, the list of the T step caches, for ``gru_backward``.
     """
-    x, h0 = x.copy(), h0.copy()        # the caches keep them; the caller may change theirs
-    T = x.shape[0]
-    order = range(T - 1, -1, -1) if reverse else range(T)   # reverse: t = T−1..0
-    steps, ys = [None] * T, [None] * T
-    s = mask if output_mask is None else output_mask        # (6) s_t
-    h = h0
-    for t in order:
-        h_t, steps[t] = gru_step_forward(x[t], h, W_ih, W_hh, b_ih, b_hh,
-                                         gate_activation=gate_activation,
-                                         cell_activation=cell_activation,
-                                         reset_after=reset_after)
-        if mask is not None:                               # (6) masked steps keep h,
-            h_t = mask[t] * h_t + (1 - mask[t]) * h
-        ys[t] = h_t if s is None else s[t] * h_t           # (6) and output s_t ⊙ h_t
-        h = h_t
-    weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()
-               if w is not None}
-    cache = SequenceCache(steps, order, weights, mask, s) if keep_cache else None
-    return np.stack(ys), h, cache
+    h, ys, caches = h0, [], []
+    for x_t in x:
+        h, cache = gru_step_forward(x_t, h, W_ih, W_hh, b_ih, b_hh)    # (6)
+        ys.append(h)
+        caches.append(cache)
+    return np.stack(ys), h, caches
 
 
-def gru_backward(dy, dh_n, cache):
-    """BPTT through a GRU sequence: the backward step, T times in reverse order.
+def gru_backward(dy, dh_n, caches):
+    """BPTT through the sequence, equations (6') and (7'): t = T-1 down to 0.
 
-    dy (T, N, H) the gradient of the outputs, dh_n (N, H) that of the final state; either may
-    be None for zeros. Returns dx (T, N, D), dh0 (N, H) and grads, a dict of the parameter
-    gradients summed over time: W_ih (3H, D), W_hh (3H, H), and b_ih (3H,), b_hh (3H,) when
-    the forward had biases.
+    dy (T, N, H): the gradient of every output y[t]; dh_n (N, H): that of the final state.
+    Returns dx (T, N, D), dh0 (N, H) and grads, a dict with W_ih (3H, D), W_hh (3H, H),
+    b_ih (3H,) and b_hh (3H,), each summed over the T steps.
     """
-    grads = {k: np.zeros_like(w) for k, w in cache.weights.items()}
-    dxs = [None] * len(cache.steps)
-    # dh_next: the gradient flowing back into h_t from step t+1 (the carry of BPTT)
-    dh_next = np.zeros_like(cache.steps[0].h_prev) if dh_n is None else dh_n
-    for t in reversed(cache.order):
-        dh = dh_next if dy is None else masked_output(dy, cache, t) + dh_next   # (6')
-        if cache.mask is not None:                         # (6') masked steps pass
-            m = cache.mask[t]                              #      dh by unchanged
-            dh, dh_skip = m * dh, (1 - m) * dh
-        dxs[t], dh_prev, step_grads = gru_step_backward(dh, cache.steps[t])
-        for k in grads:
-            grads[k] += step_grads[k]                      # (1') Σ_t
-        dh_next = dh_prev if cache.mask is None else dh_prev + dh_skip
-    return np.stack(dxs), dh_next, grads
+    dx = [None] * len(caches)
+    grads = dict.fromkeys(("W_ih", "W_hh", "b_ih", "b_hh"), 0)
+    dh_next = dh_n              # the gradient flowing back into h_t from step t+1
+    for t in reversed(range(len(caches))):
+        dh = dy[t] + dh_next                                         # (6')
+        dx[t], dh_next, step_grads = gru_step_backward(dh, caches[t])   # (6')
+        for name in grads:
+            grads[name] = grads[name] + step_grads[name]             # (7')
+    return np.stack(dx), dh_next, grads

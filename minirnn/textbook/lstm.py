@@ -1,223 +1,134 @@
-"""LSTM: one step, its backward step, and BPTT over a sequence.
+"""LSTM: one step, its backward, and BPTT over a sequence.
 
-Notation. N batch, D input features, H hidden (cell) units, T time steps, P the size of h
-(P = H, or proj_size with a projection). Gate blocks in torch order i | f | g | o:
-W_ih (4H, D), W_hh (4H, P), b_ih (4H,), b_hh (4H,), W_hr (P, H) only with a projection.
-w_ci, w_cf, w_co (H,) only with peepholes. x_t (N, D), h_t (N, P), c_t (N, H). σ is the gate
-activation (sigmoid; or hard_sigmoid, step, tanh, relu, identity), φ the cell activation (tanh;
-or identity, relu, sigmoid, hard_sigmoid); the defaults give the standard LSTM. With a mask,
-m_t (N, 1) is 0 at the steps a sequence skips (after its end, with lengths), 1 elsewhere.
+The standard LSTM only, as torch.nn.LSTM computes it by default: sigmoid gates, tanh, both
+biases. The options (projection, peepholes, other activations, no bias, masks and lengths,
+the reverse direction) are this core plus a few lines each, in
+minirnn/textbook/variants/lstm.py.
 
-Forward, for t = 1..T (or T..1 for the reverse direction):
+Notation. N batch, D input features, H hidden (cell) units, T time steps. Rows are examples,
+so a layer computes x Wᵀ (x @ W.T). Weights in torch's layout, gate blocks in torch's order
+i | f | g | o (rows 0:H of W_ih are i, H:2H f, 2H:3H g, 3H:4H o):
+  W_ih (4H, D), W_hh (4H, H), b_ih (4H,), b_hh (4H,);  x_t (N, D), h_t (N, H), c_t (N, H).
+σ(u) = 1 / (1 + exp(−u)), and ⊙ is the element-wise product.
+
+Forward, one step:
   (1) a = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh          (N, 4H), blocks a_i a_f a_g a_o
   (2) i, f, o = σ(a_i), σ(a_f), σ(a_o)                     (N, H) each
-  (3) g = φ(a_g)                                           (N, H)
+  (3) g = tanh(a_g)                                        (N, H)
   (4) c_t = f ⊙ c_{t-1} + i ⊙ g                            (N, H)
-  (5) h_t = o ⊙ φ(c_t)                                     (N, H)
-  (6) with a projection: h_t = (o ⊙ φ(c_t)) W_hrᵀ          (N, P)
-  (7) with a mask m_t: a step with m_t = 0 keeps h_{t-1}, c_{t-1}; y_t = s_t ⊙ h_t, where
-       s_t = m_t (lengths: outputs past the end are 0) or s_t = 1 from the first step with
-       m_t = 1 on (a per-step mask: the kept h repeats the last unmasked output)
-  (8) with peepholes: a_i += w_ci ⊙ c_{t-1} and a_f += w_cf ⊙ c_{t-1} before (2), and
-       a_o += w_co ⊙ c_t after (4): o looks at the new cell state
+  (5) h_t = o ⊙ tanh(c_t)                                  (N, H)
 
-Backward, given dy_t from above and dh_next, dc_next flowing back from step t+1 (they start
-as the gradients of h_n and c_n):
-  (7') dh = m_t ⊙ (s_t ⊙ dy_t + dh_next); (1 − m_t) ⊙ dh and (1 − m_t) ⊙ dc_next skip the step
-  (6') with a projection: dW_hr += dhᵀ (o ⊙ φ(c_t));  dh ← dh W_hr          (N, P) -> (N, H)
-  (5') do = dh ⊙ φ(c_t);  dc = dc_next + dh ⊙ o ⊙ φ'(c_t)
-  (4') di = dc ⊙ g;  df = dc ⊙ c_{t-1};  dg = dc ⊙ i;  dc_next ← dc ⊙ f
-  (2')(3') da = [di ⊙ σ'(a_i) | df ⊙ σ'(a_f) | dg ⊙ φ'(a_g) | do ⊙ σ'(a_o)]
-  (1') dx_t = da W_ih;  dh_next ← da W_hh;
-       dW_ih = Σ_t daᵀ x_t;  dW_hh = Σ_t daᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da
-  (8') with peepholes: da_o = do ⊙ σ'(a_o) first, and dc += da_o ⊙ w_co in (5');
-       dc_next += da_i ⊙ w_ci + da_f ⊙ w_cf in (4');
-       dw_ci = Σ da_i ⊙ c_{t-1};  dw_cf = Σ da_f ⊙ c_{t-1};  dw_co = Σ da_o ⊙ c_t  (Σ over t, n)
+Backward, one step, given dh = ∂L/∂h_t and dc_next, the gradient reaching c_t from step t+1:
+  (5') do = dh ⊙ tanh(c_t);  dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c_t))
+  (4') di = dc ⊙ g;  df = dc ⊙ c_{t-1};  dg = dc ⊙ i;  dc_prev = dc ⊙ f
+  (3')(2') da = [di ⊙ i(1 − i) | df ⊙ f(1 − f) | dg ⊙ (1 − g²) | do ⊙ o(1 − o)]  (N, 4H)
+  (1') dx = da W_ih;  dh_prev = da W_hh;
+       dW_ih = daᵀ x_t;  dW_hh = daᵀ h_{t-1};  db_ih = db_hh = Σ_n da    (sum over the batch)
 
+Sequence, t = 1..T:
+  (6) h_t, c_t, cache_t = step_forward(x_t, h_{t-1}, c_{t-1});  y_t = h_t;  h_n, c_n = h_T, c_T
+BPTT, t = T..1. dh_next and dc_next are the gradients flowing back into h_t and c_t from step
+t+1; they start as dh_n and dc_n, the gradients of the final states:
+  (6') dh = dy_t + dh_next;
+       dx_t, dh_next, dc_next, grads_t = step_backward(dh, dc_next, cache_t)
+  (7') dW_ih = Σ_t dW_ih of step t, and the same for W_hh, b_ih, b_hh: the same weights act
+       at every step, so their gradients add up over time
 
-σ' and φ' are taken from the activations' outputs (σ' = σ(1 − σ), tanh' = 1 − tanh²). The cell
-state's update (4) is additive, so going back (4') only multiplies: dc_next ← dc ⊙ f, with no
-W_hh and no squashing derivative on the way. That is why gradients survive many steps when f
-stays near 1. The projection (6), the peepholes (8)
-and the non-default activations change nothing else. The engine, minirnn/functional/lstm.py,
-computes the same numbers, arranged another way; tests/test_tiers.py checks that they agree.
+The cell state's update (4) is additive, so going back (4') only multiplies: dc_prev = dc ⊙ f,
+with no W_hh and no squashing derivative on the way. That is why gradients survive many
+steps when f stays near 1. The engine, minirnn/functional/lstm.py, computes the same numbers
+arranged for speed; tests/test_tiers.py checks that the two agree.
 """
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
-from . import activations as act
-from .rnn import SequenceCache, masked_output
+from .activations import sigmoid
 
 
 @dataclass
 class LSTMStepCache:
-    """What lstm_step_backward needs from one lstm_step_forward (arrays kept, not copied)."""
+    """What lstm_step_backward needs from lstm_step_forward (arrays kept, not copied)."""
     x: np.ndarray                 # (N, D) x_t
-    h_prev: np.ndarray            # (N, P) h_{t-1}
+    h_prev: np.ndarray            # (N, H) h_{t-1}
     c_prev: np.ndarray            # (N, H) c_{t-1}
-    i: np.ndarray                 # (N, H) each: the gates after (2) and (3)
+    i: np.ndarray                 # (N, H) each: the gates of (2) and (3)
     f: np.ndarray
     g: np.ndarray
     o: np.ndarray
     c: np.ndarray                 # (N, H) c_t
-    phi_c: np.ndarray             # (N, H) φ(c_t)
+    tanh_c: np.ndarray            # (N, H) tanh(c_t)
     W_ih: np.ndarray              # (4H, D)
-    W_hh: np.ndarray              # (4H, P)
-    W_hr: Optional[np.ndarray]    # (P, H) or None
-    w_ci: Optional[np.ndarray]    # (H,) each, the peepholes of (8), or None
-    w_cf: Optional[np.ndarray]
-    w_co: Optional[np.ndarray]
-    has_bias: bool
-    gate_activation: str
-    cell_activation: str
+    W_hh: np.ndarray              # (4H, H)
 
 
-def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, W_hr=None, *,
-                      gate_activation="sigmoid", cell_activation="tanh", w_ci=None, w_cf=None,
-                      w_co=None):
-    """One LSTM step, equations (1) to (6), and (8) with peepholes.
+def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """One LSTM step, equations (1) to (5).
 
-    x (N, D), h_prev (N, P), c_prev (N, H), W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and
-    b_hh (4H,) or both None, W_hr (P, H) or None; gate_activation one of
-    ALLOWED["gate_activation"] in activations.py, cell_activation one of
-    ALLOWED["cell_activation"]; w_ci, w_cf, w_co (H,) all three or none.
-    Returns h (N, P), c (N, H) and an LSTMStepCache for ``lstm_step_backward``.
+    x (N, D), h_prev (N, H), c_prev (N, H), W_ih (4H, D), W_hh (4H, H), b_ih (4H,), b_hh (4H,).
+    Returns h (N, H), c (N, H) and an LSTMStepCache for ``lstm_step_backward``.
     """
-    sigma = act.function(gate_activation, "gate_activation")     # σ: sigmoid by default
-    phi = act.function(cell_activation, "cell_activation")       # φ: tanh by default
-    peephole = w_ci is not None
-    if peephole != (w_cf is not None) or peephole != (w_co is not None):
-        raise ValueError("expected the peephole weights w_ci, w_cf, w_co all three or none")
-    H = c_prev.shape[1]
-    b = 0 if b_ih is None else b_ih + b_hh                 # (1) without biases, b = 0
-    a = x @ W_ih.T + b + h_prev @ W_hh.T                   # (1)
-    a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-    if peephole:                                           # (8) i and f look at c_{t-1}
-        a_i, a_f = a_i + w_ci * c_prev, a_f + w_cf * c_prev
-    i, f = sigma(a_i), sigma(a_f)                          # (2)
-    g = phi(a_g)                                           # (3)
-    c = f * c_prev + i * g                                 # (4)
-    if peephole:                                           # (8) o looks at the new c_t
-        a_o = a_o + w_co * c
-    o = sigma(a_o)                                         # (2)
-    phi_c = phi(c)                                         # (5) φ(c_t)
-    h = o * phi_c if W_hr is None else (o * phi_c) @ W_hr.T     # (5), or (6) with a projection
-    cache = LSTMStepCache(x, h_prev, c_prev, i, f, g, o, c, phi_c, W_ih, W_hh, W_hr, w_ci,
-                          w_cf, w_co, b_ih is not None, gate_activation, cell_activation)
-    return h, c, cache
+    H = h_prev.shape[1]
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh                  # (1)
+    i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])   # (2)
+    g = np.tanh(a[:, 2 * H:3 * H])                                   # (3)
+    c = f * c_prev + i * g                                           # (4)
+    tanh_c = np.tanh(c)                                              # (5)
+    h = o * tanh_c                                                   # (5)
+    return h, c, LSTMStepCache(x, h_prev, c_prev, i, f, g, o, c, tanh_c, W_ih, W_hh)
 
 
-def lstm_step_backward(dh, dc, cache):
-    """Backward through one LSTM step, equations (6') to (1'), and (8') with peepholes.
+def lstm_step_backward(dh, dc_next, cache):
+    """Backward through one LSTM step, equations (5') to (1'): (5) to (1) in reverse.
 
-    dh (N, P): the whole gradient of the loss with respect to this step's h.
-    dc (N, H): the gradient reaching this step's c from step t+1 (dc_next in the equations;
-    their dc is dc_total here).
-    Returns dx (N, D), dh_prev (N, P), dc_prev (N, H) and grads, a dict of this step's
-    parameter gradients: W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and b_hh (4H,) when the step
-    had biases, W_hr (P, H) with a projection, w_ci, w_cf, w_co (H,) with peepholes.
+    dh (N, H): the whole gradient of the loss with respect to this step's h_t;
+    dc_next (N, H): the gradient reaching this step's c_t from step t+1.
+    Returns dx (N, D), dh_prev (N, H), dc_prev (N, H) and grads, a dict with this step's
+    W_ih (4H, D), W_hh (4H, H), b_ih (4H,) and b_hh (4H,) gradients.
     """
-    s = cache
-    dsigma, dphi = act.derivative(s.gate_activation), act.derivative(s.cell_activation)
-    dh_cell = dh if s.W_hr is None else dh @ s.W_hr          # (6') dh ← dh W_hr (N, H)
-    do = dh_cell * s.phi_c                                   # (5')
-    da_o = do * dsigma(s.o)                                  # (2')
-    dc_total = dh_cell * s.o * dphi(s.phi_c) + dc            # (5') via h, plus dc_next
-    if s.w_co is not None:
-        dc_total = dc_total + da_o * s.w_co                  # (8') via o's peephole
-    di, df, dg = dc_total * s.g, dc_total * s.c_prev, dc_total * s.i   # (4')
-    dc_prev = dc_total * s.f                                 # (4')
-    da_i, da_f = di * dsigma(s.i), df * dsigma(s.f)          # (2')
-    if s.w_ci is not None:
-        dc_prev = dc_prev + da_i * s.w_ci + da_f * s.w_cf    # (8') via i's and f's peepholes
-    da = np.concatenate([da_i, da_f, dg * dphi(s.g), da_o], axis=1)   # (2')(3') i|f|g|o
-    grads = {"W_ih": da.T @ s.x, "W_hh": da.T @ s.h_prev}    # (1')
-    if s.has_bias:
-        grads["b_ih"], grads["b_hh"] = da.sum(axis=0), da.sum(axis=0)  # (1')
-    if s.W_hr is not None:
-        grads["W_hr"] = dh.T @ (s.o * s.phi_c)               # (6')
-    if s.w_ci is not None:                                   # (8')
-        grads["w_ci"] = (da_i * s.c_prev).sum(axis=0)
-        grads["w_cf"] = (da_f * s.c_prev).sum(axis=0)
-        grads["w_co"] = (da_o * s.c).sum(axis=0)
-    return da @ s.W_ih, da @ s.W_hh, dc_prev, grads          # (1') dx, dh_prev
+    i, f, g, o = cache.i, cache.f, cache.g, cache.o
+    do = dh * cache.tanh_c                                           # (5')
+    dc = dc_next + dh * o * (1 - cache.tanh_c ** 2)                  # (5')
+    di, df, dg = dc * g, dc * cache.c_prev, dc * i                   # (4')
+    dc_prev = dc * f                                                 # (4')
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f),         # (3')(2')
+                         dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    dx = da @ cache.W_ih                                             # (1')
+    dh_prev = da @ cache.W_hh                                        # (1')
+    grads = {"W_ih": da.T @ cache.x, "W_hh": da.T @ cache.h_prev,    # (1')
+             "b_ih": da.sum(axis=0), "b_hh": da.sum(axis=0)}         # (1')
+    return dx, dh_prev, dc_prev, grads
 
 
-def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, W_hr=None, *,
-                 gate_activation="sigmoid", cell_activation="tanh", w_ci=None, w_cf=None,
-                 w_co=None, mask=None, output_mask=None, reverse=False, keep_cache=True):
-    """Run an LSTM over a sequence: the step of (1) to (6), T times.
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """Run the LSTM over a sequence, equation (6): lstm_step_forward for t = 0..T-1.
 
-    x (T, N, D), h0 (N, P), c0 (N, H), W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and b_hh (4H,)
-    or both None, W_hr (P, H) or None, activations and peepholes as for
-    ``lstm_step_forward``, mask and output_mask (T, N, 1) of 0/1 or None (m_t and s_t of (7);
-    output_mask None means s_t = m_t), reverse: run t = T−1..0.
-    Returns y (T, N, P), h_n (N, P), c_n (N, H) and a SequenceCache for ``lstm_backward``
-    (None with ``keep_cache=False``: inference needs no backward).
+    x (T, N, D), h0 (N, H), c0 (N, H), weights as for ``lstm_step_forward``.
+    Returns y (T, N, H) (y[t] is the h computed from x[t]), h_n (N, H) and c_n (N, H) (the
+    states after the last step) and caches, the list of the T step caches, for
+    ``lstm_backward``.
     """
-    x, h0, c0 = x.copy(), h0.copy(), c0.copy()   # the caches keep them; the caller may
-                                                 # change theirs
-    T = x.shape[0]
-    order = range(T - 1, -1, -1) if reverse else range(T)   # reverse: t = T−1..0
-    steps, ys = [None] * T, [None] * T
-    s = mask if output_mask is None else output_mask        # (7) s_t
-    h, c = h0, c0
-    for t in order:
-        h_t, c_t, steps[t] = lstm_step_forward(x[t], h, c, W_ih, W_hh, b_ih, b_hh, W_hr,
-                                               gate_activation=gate_activation,
-                                               cell_activation=cell_activation,
-                                               w_ci=w_ci, w_cf=w_cf, w_co=w_co)
-        if mask is not None:                               # (7) masked steps keep h, c,
-            m = mask[t]
-            h_t, c_t = m * h_t + (1 - m) * h, m * c_t + (1 - m) * c
-        ys[t] = h_t if s is None else s[t] * h_t           # (7) and output s_t ⊙ h_t
-        h, c = h_t, c_t
-    weights = {k: w for k, w in dict(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, W_hr=W_hr,
-                                     w_ci=w_ci, w_cf=w_cf, w_co=w_co).items() if w is not None}
-    cache = SequenceCache(steps, order, weights, mask, s) if keep_cache else None
-    return np.stack(ys), h, c, cache
+    h, c, ys, caches = h0, c0, [], []
+    for x_t in x:
+        h, c, cache = lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh)   # (6)
+        ys.append(h)
+        caches.append(cache)
+    return np.stack(ys), h, c, caches
 
 
-def lstm_backward(dy, dh_n, dc_n, cache):
-    """BPTT through an LSTM sequence: the backward step, T times in reverse order.
+def lstm_backward(dy, dh_n, dc_n, caches):
+    """BPTT through the sequence, equations (6') and (7'): t = T-1 down to 0.
 
-    dy (T, N, P), dh_n (N, P), dc_n (N, H): gradients of the outputs and final states; any
-    may be None for zeros. Returns dx (T, N, D), dh0 (N, P), dc0 (N, H) and grads, a dict of
-    the parameter gradients summed over time: W_ih (4H, D), W_hh (4H, P), b_ih (4H,) and
-    b_hh (4H,) when the forward had biases, W_hr (P, H) with a projection, w_ci, w_cf,
-    w_co (H,) with peepholes.
+    dy (T, N, H): the gradient of every output y[t]; dh_n (N, H), dc_n (N, H): those of the
+    final states. Returns dx (T, N, D), dh0 (N, H), dc0 (N, H) and grads, a dict with
+    W_ih (4H, D), W_hh (4H, H), b_ih (4H,) and b_hh (4H,), each summed over the T steps.
     """
-    grads = {k: np.zeros_like(w) for k, w in cache.weights.items()}
-    dxs = [None] * len(cache.steps)
-    # dh_next, dc_next: the gradients flowing back into h_t, c_t from step t+1 (BPTT's carry)
-    dh_next = np.zeros_like(cache.steps[0].h_prev) if dh_n is None else dh_n
-    dc_next = np.zeros_like(cache.steps[0].c_prev) if dc_n is None else dc_n
-    for t in reversed(cache.order):
-        dh = dh_next if dy is None else masked_output(dy, cache, t) + dh_next   # (7')
-        dc = dc_next
-        if cache.mask is not None:                         # (7') masked steps pass
-            m = cache.mask[t]                              #      dh, dc_next by unchanged
-            dh, dh_skip, dc, dc_skip = m * dh, (1 - m) * dh, m * dc, (1 - m) * dc_next
-        dxs[t], dh_prev, dc_prev, step_grads = lstm_step_backward(dh, dc, cache.steps[t])
-        for k in grads:
-            grads[k] += step_grads[k]                      # (1') Σ_t
-        if cache.mask is None:
-            dh_next, dc_next = dh_prev, dc_prev
-        else:
-            dh_next, dc_next = dh_prev + dh_skip, dc_prev + dc_skip
-    return np.stack(dxs), dh_next, dc_next, grads
-
-
-def lstm_gates(cache):
-    """The gates of an lstm_forward, for inspection.
-
-    A dict of arrays i, f, g, o (after their activations) and c (c_t, after (7)), each
-    (T, N, H), in input time order: index t is the step that read x[t], for reverse too.
-    """
-    gates = {k: np.stack([getattr(s, k) for s in cache.steps]) for k in "ifgo"}
-    c, c_prev = (np.stack([getattr(s, k) for s in cache.steps]) for k in ("c", "c_prev"))
-    m = 1 if cache.mask is None else cache.mask            # (T, N, 1)
-    gates["c"] = m * c + (1 - m) * c_prev                  # c_t after (7)
-    return gates
+    dx = [None] * len(caches)
+    grads = dict.fromkeys(("W_ih", "W_hh", "b_ih", "b_hh"), 0)
+    dh_next, dc_next = dh_n, dc_n   # the gradients flowing back into h_t, c_t from step t+1
+    for t in reversed(range(len(caches))):
+        dh = dy[t] + dh_next                                         # (6')
+        dx[t], dh_next, dc_next, step_grads = lstm_step_backward(dh, dc_next, caches[t])  # (6')
+        for name in grads:
+            grads[name] = grads[name] + step_grads[name]             # (7')
+    return np.stack(dx), dh_next, dc_next, grads
