@@ -141,9 +141,12 @@ def test_digitsum_refuses_short_lengths_and_missing_data(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("length", [20, 35])
 def test_digitsum_better_recipe_lstm(length):
-    """The documented better recipe: LSTM >= 0.95 test accuracy (about 30 s and 50 s)."""
+    """The documented better recipe, seed 1: LSTM >= 0.85 test accuracy, what README claims of
+    every run at L=20 (tools/update_results.py's CLAIMS), here at L=35 too (about 30 s and
+    50 s). Seed 1 passed 0.95 on three CPU kernels, but seed 3 at L=20 got 0.94 with
+    OPENBLAS_CORETYPE=Sandybridge."""
     r = digitsum.train_one("lstm", length, "better")
-    assert r["test_accuracy"] >= 0.95, r["test_accuracy"]
+    assert r["test_accuracy"] >= 0.85, r["test_accuracy"]
 
 
 # explode.json is one machine's record (README says which). A training run is the same
