@@ -154,7 +154,7 @@ def build_parser():
         p.set_defaults(_parser=p)          # main reports a bad --out through it
         p.add_argument("--seed", type=_seed_int, default=None,
                        help=seed_help or "random seed, an integer >= 0 (default: the demo's "
-                                         "own, which reproduces the documented numbers)")
+                                         "own, the one the documented numbers used)")
         p.add_argument("--out", metavar="DIR", default=None,
                        help=f"folder for plots and summary.json (default: "
                             f"{out_default or './out/' + name})")

@@ -137,7 +137,7 @@ def train_one(cell, length, recipe="book", epochs=None, seed=SEED, data=None, da
         _, test_acc = evaluate(model, loss, DataLoader(test, 500), "accuracy")
     return dict(model=model, history=history, test_accuracy=test_acc,
                 dev_accuracy=history["best_score"], epochs=len(history["epoch"]),
-                best_epoch=history["best_epoch"], seconds=seconds)
+                best_epoch=history["best_epoch"], seconds=round(seconds, 1))   # as recorded
 
 
 # ---- the LSTM's gates --------------------------------------------------------------------

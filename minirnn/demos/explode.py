@@ -150,8 +150,8 @@ def run(epochs=None, seed=SEED, out="out/explode", verbose=True, plots=True, res
         f"{LR * MAX_NORM:g}; the norms logged are before clipping, so they still\nspike.\n"
         "Without clipping the first spikes throw the weights so far that tanh saturates: the\n"
         "gradients then vanish (norms near 0 in the plot) and the network stops learning for\n"
-        "good. Clipping keeps it trainable, but an SRN at this length and learning rate still\n"
-        "barely beats chance: the cure for the explosion is not a cure for the short memory.")
+        "good. Clipping keeps it trainable, but an SRN at this length and learning rate stays\n"
+        "near chance: the cure for the explosion is not a cure for the short memory.")
     files = []
     if plots:
         out_dir(out)
