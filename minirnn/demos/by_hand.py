@@ -311,14 +311,16 @@ def lstm_backward_by_hand():
 
     The output is h_t itself, so dy_t = dL/dh_t from the output = 1 at every step. Forward
     and backward are the textbook's ``lstm_step_forward`` and ``lstm_step_backward``; the
-    intermediates of (5') to (2') are recomputed from each step's cache, as the equations
-    say, for display (the step function keeps them to itself).
+    intermediates of (5') to (2') are the step backward's own local variables, read as it
+    returns (``minirnn.trace.recorder.watching``), not computed again here.
     Returns (forward: list per step t = 1..T of dicts x, h_prev, c_prev, i, f, g, o, c,
     tanh_c, h; records: list per step in processing order t = T..1 of dicts t, dh, do, dc,
     di, df, dg, dc_next (= dc_prev of (4'), sent to step t-1), da (4,), dh_next (= dh_prev of
     (1')), and the running sums dW_ih (4, 4), dW_hh (4, 1), db (4,); totals: dicts W_ih,
     W_hh, b (the sums over all steps), dh0, dc0 (1,)).
     """
+    from ..textbook import lstm as core
+    from ..trace.recorder import watching     # here: minirnn.trace's presets import this module
     W_ih, W_hh = LSTM_WEIGHTS, np.zeros((4, 1))
     b = np.zeros(4)            # no bias: the constant input x4 = 1 plays its part
     h, c = np.zeros((1, 1)), np.zeros((1, 1))             # h_0, c_0: (N=1, H=1)
@@ -333,24 +335,21 @@ def lstm_backward_by_hand():
     # dh_next, dc_next: the gradients reaching h_t and c_t from step t+1 (none after T)
     dh_next, dc_next = np.zeros((1, 1)), np.zeros((1, 1))
     records = []
-    for t in reversed(range(len(caches))):
-        s = caches[t]
-        dh = 1.0 + dh_next                                # (6') dy_t + dh_next
-        _, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc_next, s)
-        # what lstm_step_backward computed on the way, recomputed for display
-        do = dh * s.tanh_c                                # (5')
-        dc = dc_next + dh * s.o * (1 - s.tanh_c ** 2)     # (5')
-        di, df, dg = dc * s.g, dc * s.c_prev, dc * s.i    # (4')
-        da = np.concatenate([di * s.i * (1 - s.i), df * s.f * (1 - s.f), dg * (1 - s.g ** 2),
-                             do * s.o * (1 - s.o)], axis=1)        # (3')(2')
-        sums["W_ih"] += grads["W_ih"]                     # (1')(7') Σ_t
-        sums["W_hh"] += grads["W_hh"]
-        sums["db"] += grads["b_ih"]
-        records.append(dict(t=t + 1, dh=dh[0, 0], do=do[0, 0], dc=dc[0, 0], di=di[0, 0],
-                            df=df[0, 0], dg=dg[0, 0], dc_next=dc_prev[0, 0], da=da[0],
-                            dh_next=dh_prev[0, 0], dW_ih=sums["W_ih"].copy(),
-                            dW_hh=sums["W_hh"].copy(), db=sums["db"].copy()))
-        dh_next, dc_next = dh_prev, dc_prev
+    with watching({"step_backward": core.lstm_step_backward}) as calls:   # its locals
+        for t in reversed(range(len(caches))):
+            dh = 1.0 + dh_next                            # (6') dy_t + dh_next
+            _, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc_next, caches[t])
+            # what lstm_step_backward computed on the way: its own local variables
+            seen = calls[-1]["locals"]
+            do, dc, di, df, dg, da = (seen[k] for k in ("do", "dc", "di", "df", "dg", "da"))
+            sums["W_ih"] += grads["W_ih"]                 # (1')(7') Σ_t
+            sums["W_hh"] += grads["W_hh"]
+            sums["db"] += grads["b_ih"]
+            records.append(dict(t=t + 1, dh=dh[0, 0], do=do[0, 0], dc=dc[0, 0], di=di[0, 0],
+                                df=df[0, 0], dg=dg[0, 0], dc_next=dc_prev[0, 0], da=da[0],
+                                dh_next=dh_prev[0, 0], dW_ih=sums["W_ih"].copy(),
+                                dW_hh=sums["W_hh"].copy(), db=sums["db"].copy()))
+            dh_next, dc_next = dh_prev, dc_prev
     totals = dict(W_ih=sums["W_ih"], W_hh=sums["W_hh"], b=sums["db"], dh0=dh_next[0],
                   dc0=dc_next[0])
     return forward, records, totals

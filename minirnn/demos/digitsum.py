@@ -449,7 +449,7 @@ def results_record(recipe, settings, models, lengths, seeds, rows, wall_seconds,
     epochs amplify the tiers' 1e-12 differences, so another tier gives other runs), every
     run (test accuracy, best epoch, training seconds), the summary (mean and range), the wall time, the LSTM's gates on
     GATE_INPUT (first seed) and CURVE_MODEL's loss curves at the longest length."""
-    runs = [dict(row, seconds=round(row["seconds"], 1)) for row in rows]
+    runs = [dict(row) for row in rows]            # seconds already rounded by train_one
     return dict(
         command=command, recipe=recipe, settings=dict(settings), models=list(models),
         lengths=list(lengths), seeds=list(seeds), impl=get_impl(),

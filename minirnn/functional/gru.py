@@ -51,8 +51,10 @@ How the engine arranges this (the numbers are the textbook's, to rounding):
   one call for all four, and dh_next ← dh ⊙ z + dgh W_hh: six NumPy calls per step.
   In Cho's form (R1') d(r ⊙ h) = da_n W_hn comes between, so da_r waits for it.
 
-The readable version is minirnn/textbook/gru.py; the equation numbers refer to it. As in
-rnn.py, dW_ih, dW_hh and dx come from single matrix products after the loop.
+The readable version is minirnn/textbook/gru.py, the standard cell ((1)-(5) and their
+primes), and minirnn/textbook/variants/gru.py, the options (M1, R1); the equation
+numbers refer to them. As in rnn.py, dW_ih, dW_hh and dx come from single matrix products
+after the loop.
 """
 from dataclasses import dataclass
 from typing import Optional

@@ -67,7 +67,9 @@ How the engine arranges this (the numbers are the textbook's, to rounding):
   the (N, 4H) rows the product reads; and the product dh_next ← da W_hh. dx, dW_ih, dW_hh
   and db are one product each per chunk.
 
-The readable version is minirnn/textbook/lstm.py; the equation numbers refer to it.
+The readable version is minirnn/textbook/lstm.py, the standard cell ((1)-(5) and their
+primes), and minirnn/textbook/variants/lstm.py, the options (P1, M1, C1); the equation
+numbers refer to them.
 """
 import functools
 from dataclasses import dataclass

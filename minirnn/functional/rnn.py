@@ -20,9 +20,11 @@ Backward. dy_t comes from above; dh_next is the gradient flowing back into h_t f
   (1') dx_t = da_t W_ih;  dh_next ← da_t W_hh  (the gradient carried to step t−1)
        dW_ih = Σ_t da_tᵀ x_t;  dW_hh = Σ_t da_tᵀ h_{t-1};  db_ih = db_hh = Σ_t Σ_n da_t
 
-The readable version is minirnn/textbook/rnn.py; the equation numbers refer to it. Parameter
-gradients are sums over t (the same weights act at every step), so every da_t is kept in one
-(T, N, H) array and each sum is one product after the loop: (T·N rows)ᵀ @ (T·N rows).
+The readable version is minirnn/textbook/rnn.py, the standard cell ((1), (2) and their
+primes), and minirnn/textbook/variants/rnn.py, the options (M1); the equation
+numbers refer to them. Parameter gradients are sums over t (the same weights act at every
+step), so every da_t is kept in one (T, N, H) array and each sum is one product after the
+loop: (T·N rows)ᵀ @ (T·N rows).
 """
 from dataclasses import dataclass
 from typing import Optional

@@ -236,8 +236,9 @@ class EncoderDecoder(Module):
     def greedy_decode(self, src_ids, src_lengths, bos_id, eos_id, max_len):
         """Most likely token at each step, fed back in. Returns ids (N, steps), steps <= max_len;
         a row's tokens after its first ``eos_id`` are meaningless (decode stops there).
-        src_ids must be (N, S) integers (``check_source_ids``); bos_id and eos_id are target ids: integers in [0, tgt_vocab_size) (a float such as 1.0
-        is a TypeError, not truncated). With attention, ``last_attention`` holds the weights
+        src_ids must be (N, S) integers (``check_source_ids``); bos_id and eos_id are target
+        ids: integers in [0, tgt_vocab_size) (a float such as 1.0 is a TypeError, not
+        truncated). With attention, ``last_attention`` holds the weights
         of every step, (N, steps, S)."""
         where = "EncoderDecoder.greedy_decode"
         max_len = _checks.positive_int(max_len, "max_len")

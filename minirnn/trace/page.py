@@ -2,8 +2,9 @@
 
 The parts are ordinary files in minirnn/trace/assets/ (installed with the package):
 page.html (the skeleton), style.css, cells.js (the three cells' forward and backward in
-JavaScript), equations.js (the equations as text, rendered as HTML) and trace.js (the page). ``page_html`` puts them and the recorded trace into the
-skeleton; the result needs no network, no build step and no server.
+JavaScript), equations.js (the equations as text, rendered as HTML) and trace.js (the page).
+``page_html`` puts them and the recorded trace into the skeleton; the result needs no
+network, no build step and no server.
 """
 import html
 import json
